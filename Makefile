@@ -1,0 +1,42 @@
+# Kind Alarm. `make run` starts the local stack; `make test` runs every check. Both set themselves up.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+
+export AWS_DEFAULT_REGION ?= eu-west-1
+
+.PHONY: run test lint typecheck unit functional e2e bench fmt clean
+
+run: $(STAMP)
+	$(BIN)/python -m chalicelib.local.stack
+
+test: lint typecheck
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/cfn-lint infra/*.json
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit functional e2e: $(STAMP)
+	$(BIN)/python -m pytest tests/$@ --no-cov
+
+bench: $(STAMP)
+	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+fmt: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov

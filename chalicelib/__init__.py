@@ -1,0 +1,1 @@
+"""Kind Alarm: the missing-child alert service of Burgernet."""

@@ -1,0 +1,101 @@
+"""Alerts in the DynamoDB alerts table: one item per alert, one item per Burgernet reference."""
+
+from __future__ import annotations
+
+import json
+import time
+from decimal import Decimal
+from typing import Any
+
+from chalicelib.alerts.store import StaleWriteError
+from chalicelib.models.alert import Alert
+from chalicelib.models.validation import parse_model
+
+ALERT_SORT_KEY = "ALERT"
+REFERENCE_SORT_KEY = "REFERENCE"
+_TRANSACTION_ATTEMPTS = 4
+
+
+def alert_key(alert_id: str) -> dict[str, Any]:
+    return {"pk": {"S": f"ALERT#{alert_id}"}, "sk": {"S": ALERT_SORT_KEY}}
+
+
+def reference_key(reference: str) -> dict[str, Any]:
+    return {"pk": {"S": f"REFERENCE#{reference}"}, "sk": {"S": REFERENCE_SORT_KEY}}
+
+
+class AlertTable:
+    """The ``AlertStore`` on DynamoDB. Every write is conditional; reads are strongly consistent."""
+
+    def __init__(self, client: Any, table_name: str) -> None:
+        from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+        self._client = client
+        self._table = table_name
+        self._serializer = TypeSerializer()
+        self._deserializer = TypeDeserializer()
+
+    def insert(self, alert: Alert) -> tuple[Alert, bool]:
+        reference_item = {**reference_key(alert.reference), "kind": {"S": "reference"}, "alert_id": {"S": alert.id}}
+        items = [{"Put": self._conditional_new(reference_item)}, {"Put": self._conditional_new(self._item(alert))}]
+        for attempt in range(_TRANSACTION_ATTEMPTS):
+            try:
+                self._client.transact_write_items(TransactItems=items)
+                return alert, True
+            except self._client.exceptions.TransactionCanceledException as error:
+                codes = _cancellation_codes(error.response)
+                if codes[:1] == ["ConditionalCheckFailed"]:
+                    return self._by_reference(alert.reference), False
+                # Two creates with one reference at the same instant conflict; the retry then sees the winner.
+                if "TransactionConflict" not in codes or attempt == _TRANSACTION_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    def get(self, alert_id: str) -> Alert | None:
+        response = self._client.get_item(TableName=self._table, Key=alert_key(alert_id), ConsistentRead=True)
+        item = response.get("Item")
+        return self._alert(item) if item else None
+
+    def replace(self, alert: Alert, expected_version: int) -> None:
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=self._item(alert),
+                ConditionExpression="#version = :expected AND #state = :active",
+                ExpressionAttributeNames={"#version": "version", "#state": "state"},
+                ExpressionAttributeValues={":expected": {"N": str(expected_version)}, ":active": {"S": "active"}},
+            )
+        except self._client.exceptions.ConditionalCheckFailedException:
+            raise StaleWriteError(alert.id) from None
+
+    def _by_reference(self, reference: str) -> Alert:
+        response = self._client.get_item(TableName=self._table, Key=reference_key(reference), ConsistentRead=True)
+        alert = self.get(response["Item"]["alert_id"]["S"])
+        if alert is None:
+            raise LookupError(f"reference {reference} points to a missing alert")
+        return alert
+
+    def _conditional_new(self, item: dict[str, Any]) -> dict[str, Any]:
+        return {"TableName": self._table, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}
+
+    def _item(self, alert: Alert) -> dict[str, Any]:
+        document = json.loads(alert.model_dump_json(exclude_none=True), parse_float=Decimal)
+        item = {key: self._serializer.serialize(value) for key, value in document.items()}
+        return {**item, **alert_key(alert.id), "kind": {"S": "alert"}}
+
+    def _alert(self, item: dict[str, Any]) -> Alert:
+        document = {key: self._deserializer.deserialize(value) for key, value in item.items()}
+        for key in ("pk", "sk", "kind"):
+            document.pop(key, None)
+        return parse_model(Alert, json.loads(json.dumps(document, default=_number)))
+
+
+def _number(value: Any) -> int | float:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def _cancellation_codes(response: dict[str, Any]) -> list[str]:
+    return [reason.get("Code", "None") for reason in response.get("CancellationReasons") or []]

@@ -1,0 +1,81 @@
+"""Rules an alert's content must meet beyond its shape: time window, service area, photo availability."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from chalicelib.errors import FieldError, InvalidAlertError
+from chalicelib.geo.areas import ServiceArea, circle_geometry, polygon_geometry
+from chalicelib.models.alert import AlertContent, Area, CircleArea, PolygonArea
+
+# Burgernet's clock and ours may differ a little; a last sighting "in the future" beyond this is an error.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def check_content(
+    content: AlertContent,
+    *,
+    now: datetime,
+    max_duration: timedelta,
+    service_area: ServiceArea,
+    check_expiry: bool = True,
+) -> None:
+    """Raise ``InvalidAlertError`` listing every rule ``content`` breaks."""
+    errors = [
+        *_photo_errors(content),
+        *_time_errors(content, now, max_duration, check_expiry),
+        *_place_errors(content, service_area),
+    ]
+    if errors:
+        raise InvalidAlertError(tuple(errors))
+
+
+def _photo_errors(content: AlertContent) -> list[FieldError]:
+    message = "photos are not accepted yet; send the alert without a photo"
+    if content.photo is not None:
+        return [FieldError(message, pointer="/photo")]
+    if content.photo_id is not None:
+        return [FieldError(message, pointer="/photo_id")]
+    return []
+
+
+def _time_errors(content: AlertContent, now: datetime, max_duration: timedelta, check_expiry: bool) -> list[FieldError]:
+    errors = []
+    if content.last_seen.at > now + CLOCK_SKEW:
+        errors.append(FieldError("lies in the future", pointer="/last_seen/at"))
+    if not check_expiry:
+        return errors
+    if content.expires_at <= now:
+        errors.append(FieldError("lies in the past; an alert must expire later than now", pointer="/expires_at"))
+    elif content.expires_at > now + max_duration:
+        hours = int(max_duration.total_seconds() // 3600)
+        message = f"lies more than {hours} hours ahead; renew the alert later instead"
+        errors.append(FieldError(message, pointer="/expires_at"))
+    return errors
+
+
+_OUTSIDE = "lies outside the service area (the Netherlands)"
+
+
+def _place_errors(content: AlertContent, service_area: ServiceArea) -> list[FieldError]:
+    errors = []
+    seen = content.last_seen
+    if seen.lat is not None and seen.lon is not None and not service_area.contains_point(seen.lat, seen.lon):
+        errors.append(FieldError(f"{_OUTSIDE}; are lat and lon swapped?", pointer="/last_seen"))
+    area_error = _area_error(content.area, service_area)
+    if area_error:
+        errors.append(area_error)
+    return errors
+
+
+def _area_error(area: Area, service_area: ServiceArea) -> FieldError | None:
+    if isinstance(area, CircleArea):
+        if not service_area.contains_point(area.lat, area.lon):
+            return FieldError(f"the centre {_OUTSIDE}", pointer="/area")
+        if not service_area.contains(circle_geometry(area.lat, area.lon, area.radius_km)):
+            message = "the circle reaches beyond the service area; use a smaller radius or a national area"
+            return FieldError(message, pointer="/area/radius_km")
+    if isinstance(area, PolygonArea) and not service_area.contains(polygon_geometry(area.coordinates)):
+        message = f"the polygon {_OUTSIDE}; positions are [lon, lat]"
+        return FieldError(message, pointer="/area/coordinates")
+    return None

@@ -1,0 +1,131 @@
+"""The alert use cases the API calls: create, read, update and cancel."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from chalicelib.alerts import lifecycle
+from chalicelib.alerts.rules import check_content
+from chalicelib.alerts.store import AlertStore, StaleWriteError
+from chalicelib.errors import AlertBusyError, AlertNotFoundError, VersionMismatchError
+from chalicelib.geo.areas import ServiceArea
+from chalicelib.models.alert import Alert, AlertCancel, AlertCreate
+from chalicelib.models.validation import parse_model
+from chalicelib.observability import logger
+
+_CANCEL_ATTEMPTS = 5
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _new_id() -> str:
+    return str(uuid.uuid4())
+
+
+@dataclass(frozen=True)
+class Created:
+    alert: Alert
+    created: bool
+
+
+class AlertService:
+    def __init__(
+        self,
+        store: AlertStore,
+        service_area: ServiceArea,
+        max_duration: timedelta,
+        clock: Callable[[], datetime] = _utc_now,
+        new_id: Callable[[], str] = _new_id,
+    ) -> None:
+        self._store = store
+        self._service_area = service_area
+        self._max_duration = max_duration
+        self._clock = clock
+        self._new_id = new_id
+
+    def create(self, body: Any) -> Created:
+        request = parse_model(AlertCreate, body)
+        now = self._clock()
+        check_content(request, now=now, max_duration=self._max_duration, service_area=self._service_area)
+        alert, created = self._store.insert(lifecycle.new_alert(request, self._new_id(), now))
+        _log("alert created" if created else "alert create repeated", alert)
+        return Created(alert, created)
+
+    def get(self, alert_id: str) -> Alert:
+        alert = self._store.get(alert_id)
+        if alert is None:
+            raise AlertNotFoundError(alert_id)
+        return alert
+
+    def update(self, alert_id: str, patch: Any, expected_version: int) -> Alert:
+        alert = self._current(alert_id, expected_version)
+        content = lifecycle.patched_content(alert, patch)
+        if content.model_dump(mode="json", exclude_none=True) == alert.content():
+            return alert
+        now = self._clock()
+        check_content(
+            content,
+            now=now,
+            max_duration=self._max_duration,
+            service_area=self._service_area,
+            check_expiry="expires_at" in patch,
+        )
+        return self._write(lifecycle.revise(alert, content, now), expected_version, "alert updated")
+
+    def cancel(self, alert_id: str, body: Any, expected_version: int | None) -> Alert:
+        """Cancel the alert; cancelling a cancelled or expired alert returns it unchanged.
+
+        Without If-Match a cancel must not lose to a concurrent update, so it re-reads and tries again.
+        """
+        request = parse_model(AlertCancel, body)
+        for _ in range(_CANCEL_ATTEMPTS):
+            alert = self.get(alert_id)
+            if alert.state in lifecycle.TERMINAL_STATES:
+                return alert
+            if expected_version is not None and expected_version != alert.version:
+                raise VersionMismatchError(expected_version, alert.version)
+            cancelled = lifecycle.cancel(alert, request.reason, self._clock())
+            try:
+                self._store.replace(cancelled, alert.version)
+            except StaleWriteError:
+                continue
+            _log("alert cancelled", cancelled)
+            return cancelled
+        raise AlertBusyError(alert_id)
+
+    def _current(self, alert_id: str, expected_version: int) -> Alert:
+        alert = self.get(alert_id)
+        lifecycle.ensure_active(alert)
+        if alert.version != expected_version:
+            raise VersionMismatchError(expected_version, alert.version)
+        return alert
+
+    def _write(self, alert: Alert, expected_version: int, event: str) -> Alert:
+        try:
+            self._store.replace(alert, expected_version)
+        except StaleWriteError:
+            current = self.get(alert.id)
+            lifecycle.ensure_active(current)
+            raise VersionMismatchError(expected_version, current.version) from None
+        _log(event, alert)
+        return alert
+
+
+def _log(event: str, alert: Alert) -> None:
+    logger.info(
+        event,
+        extra={
+            "alert_id": alert.id,
+            "reference": alert.reference,
+            "version": alert.version,
+            "state": alert.state,
+            "alert_level": alert.level,
+            "status": alert.status,
+        },
+    )

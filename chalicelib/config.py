@@ -1,0 +1,31 @@
+"""The service's settings: one model, read from the environment once per process."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+class Settings(BaseModel):
+    """Everything the functions read from their environment, validated once."""
+
+    model_config = ConfigDict(alias_generator=str.upper, populate_by_name=True, extra="ignore", frozen=True)
+
+    alerts_table: str = "kind-alarm-local-alerts"
+    aws_default_region: str = "eu-west-1"
+    service_area_file: Path = _PACKAGE_DIR / "geo" / "service_area.geojson"
+    # The longest an alert may run before it must be renewed by an update.
+    max_alert_hours: int = Field(default=14 * 24, ge=1)
+    max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    public_base_url: str = ""
+    problem_base_uri: str = "https://kindalarm.burgernet.nl/problems/"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings.model_validate(dict(os.environ))

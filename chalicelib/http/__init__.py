@@ -1,0 +1,1 @@
+"""The HTTP edge: reading requests, shaping responses, and the one mapping from errors to problem documents."""

@@ -1,0 +1,35 @@
+"""Shaping alerts into API responses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice.app import Response
+
+from chalicelib.config import get_settings
+from chalicelib.models.alert import Alert, AlertLinks, AlertResource
+
+
+def alert_resource(alert: Alert, deliveries: dict[str, Any] | None = None) -> AlertResource:
+    base = f"{get_settings().public_base_url}/alerts/{alert.id}"
+    return AlertResource.model_validate(
+        {
+            **alert.model_dump(exclude={"photo", "photo_id"}),
+            "links": AlertLinks(self=base, cancel=f"{base}/cancel"),
+            "deliveries": deliveries or {},
+        },
+        strict=False,
+    )
+
+
+def alert_response(alert: Alert, status: int = 200) -> Response:
+    resource = alert_resource(alert)
+    headers: dict[str, str | list[str]] = {
+        "Content-Type": "application/json",
+        "ETag": f'"{alert.version}"',
+        # The child's details must not linger in shared caches.
+        "Cache-Control": "no-store",
+    }
+    if status == 201:
+        headers["Location"] = resource.links.self
+    return Response(body=resource.model_dump(mode="json", exclude_none=True), status_code=status, headers=headers)

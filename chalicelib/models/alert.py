@@ -1,0 +1,186 @@
+"""The alert as Burgernet sends it, as it is stored, and as the API returns it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, Field, StringConstraints, field_validator, model_validator
+
+from chalicelib.geo.areas import polygon_problem
+from chalicelib.models.common import ApiModel, Headline, Name, Paragraph, Place
+
+Level = Literal["kind_alarm", "vermist_kind"]
+Status = Literal["actual", "exercise", "test"]
+State = Literal["active", "cancelled", "expired"]
+CancelReason = Literal["found", "withdrawn", "expired"]
+
+Latitude = Annotated[float, Field(ge=-90, le=90)]
+Longitude = Annotated[float, Field(ge=-180, le=180)]
+Reference = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$")]
+Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9][0-9 ()-]{1,18}[0-9]$")]
+PhotoId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{1,64}$")]
+
+# 4 MiB decoded is 5,592,408 characters of base64 (with padding).
+MAX_PHOTO_BYTES = 4 * 1024 * 1024
+MAX_PHOTO_BASE64_CHARS = 4 * ((MAX_PHOTO_BYTES + 2) // 3)
+MAX_RING_POSITIONS = 2000
+MAX_RINGS = 20
+
+
+class Child(ApiModel):
+    name: Name
+    age: Annotated[int, Field(ge=0, le=17)] | None = None
+    description: Paragraph | None = None
+
+
+class LocalizedHeadline(ApiModel):
+    nl: Headline
+    en: Headline | None = None
+
+
+class LocalizedInstruction(ApiModel):
+    nl: Paragraph
+    en: Paragraph | None = None
+
+
+class LastSeen(ApiModel):
+    at: AwareDatetime
+    place: Place
+    lat: Latitude | None = None
+    lon: Longitude | None = None
+
+    @model_validator(mode="after")
+    def _both_coordinates_or_neither(self) -> LastSeen:
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("lat and lon must be given together")
+        return self
+
+
+class NationalArea(ApiModel):
+    type: Literal["national"]
+
+
+class CircleArea(ApiModel):
+    type: Literal["circle"]
+    lat: Latitude
+    lon: Longitude
+    radius_km: Annotated[float, Field(gt=0, le=200)]
+
+
+Position = tuple[Longitude, Latitude]
+LinearRing = Annotated[list[Position], Field(min_length=4, max_length=MAX_RING_POSITIONS)]
+
+
+class PolygonArea(ApiModel):
+    type: Literal["polygon"]
+    coordinates: Annotated[list[LinearRing], Field(min_length=1, max_length=MAX_RINGS)]
+
+    @field_validator("coordinates")
+    @classmethod
+    def _valid_polygon(cls, rings: list[list[Position]]) -> list[list[Position]]:
+        problem = polygon_problem(rings)
+        if problem:
+            raise ValueError(problem)
+        return rings
+
+
+Area = Annotated[NationalArea | CircleArea | PolygonArea, Field(discriminator="type")]
+AREA_TYPES = ("national", "circle", "polygon")
+
+
+class Contact(ApiModel):
+    phone: Phone
+
+
+class InlinePhoto(ApiModel):
+    content_type: Literal["image/jpeg", "image/png", "image/webp"]
+    data: Annotated[str, StringConstraints(min_length=1, max_length=MAX_PHOTO_BASE64_CHARS)]
+
+
+class AlertContent(ApiModel):
+    """The fields Burgernet may set at create and change later with PATCH."""
+
+    child: Child
+    photo: InlinePhoto | None = None
+    photo_id: PhotoId | None = None
+    headline: LocalizedHeadline
+    instruction: LocalizedInstruction
+    last_seen: LastSeen
+    area: Area
+    contact: Contact
+    expires_at: AwareDatetime
+
+    @model_validator(mode="after")
+    def _one_photo_source(self) -> AlertContent:
+        if self.photo is not None and self.photo_id is not None:
+            raise ValueError("give either photo or photo_id, not both")
+        return self
+
+
+MUTABLE_FIELDS = frozenset(AlertContent.model_fields)
+
+
+class AlertCreate(AlertContent):
+    """The body of ``POST /alerts``."""
+
+    reference: Reference
+    level: Level
+    status: Status
+
+
+IMMUTABLE_FIELDS = frozenset(AlertCreate.model_fields) - MUTABLE_FIELDS
+
+
+class AlertCancel(ApiModel):
+    """The body of ``POST /alerts/{id}/cancel``."""
+
+    reason: CancelReason
+
+
+class Cancellation(ApiModel):
+    reason: CancelReason
+    at: AwareDatetime
+
+
+class Alert(AlertCreate):
+    """An alert as stored: the content plus its identity and lifecycle."""
+
+    id: str
+    version: Annotated[int, Field(ge=1)]
+    state: State
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+    cancellation: Cancellation | None = None
+
+    def content(self) -> dict[str, Any]:
+        """The mutable fields as JSON-compatible data, the base a PATCH merges into."""
+        return self.model_dump(mode="json", include=set(MUTABLE_FIELDS), exclude_none=True)
+
+
+class AlertLinks(ApiModel):
+    self: str
+    cancel: str
+
+
+class AlertResource(ApiModel):
+    """What ``GET /alerts/{id}`` returns: the alert, its links and its deliveries per channel."""
+
+    id: str
+    reference: str
+    version: int
+    state: State
+    level: Level
+    status: Status
+    child: Child
+    headline: LocalizedHeadline
+    instruction: LocalizedInstruction
+    last_seen: LastSeen
+    area: Area
+    contact: Contact
+    expires_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    cancellation: Cancellation | None = None
+    links: AlertLinks
+    deliveries: dict[str, Any] = Field(default_factory=dict)
