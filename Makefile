@@ -4,12 +4,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
+API_PORT ?= 8000
+MOTO_PORT ?= 5000
 export AWS_DEFAULT_REGION ?= eu-west-1
 
 .PHONY: run test lint typecheck unit functional e2e bench fmt clean
 
 run: $(STAMP)
-	$(BIN)/python -m chalicelib.local.stack
+	$(BIN)/python -m chalicelib.local.stack --api-port $(API_PORT) --moto-port $(MOTO_PORT)
 
 test: lint typecheck
 	$(BIN)/python -m pytest

@@ -71,9 +71,11 @@ class AlertTable:
 
     def _by_reference(self, reference: str) -> Alert:
         response = self._client.get_item(TableName=self._table, Key=reference_key(reference), ConsistentRead=True)
-        alert = self.get(response["Item"]["alert_id"]["S"])
+        alert_id = response["Item"]["alert_id"]["S"]
+        # Both items are written in one transaction, so a known reference always has its alert.
+        alert = self.get(alert_id)
         if alert is None:
-            raise LookupError(f"reference {reference} points to a missing alert")
+            raise LookupError(f"reference {reference} points to the missing alert {alert_id}")
         return alert
 
     def _conditional_new(self, item: dict[str, Any]) -> dict[str, Any]:

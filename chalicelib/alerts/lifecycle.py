@@ -41,10 +41,15 @@ def merge_patch(target: Any, patch: Any) -> Any:
     return merged
 
 
+# A geometry or a photo is one value: a circle patched onto a polygon must not keep the polygon's members.
+WHOLE_VALUE_FIELDS = frozenset({"area", "photo"})
+
+
 def patched_content(alert: Alert, patch: dict[str, Any]) -> AlertContent:
     """The alert's content with ``patch`` merged in, validated as a whole."""
     _check_patch_fields(patch)
-    return parse_model(AlertContent, merge_patch(alert.content(), patch))
+    base = {key: value for key, value in alert.content().items() if key not in WHOLE_VALUE_FIELDS & patch.keys()}
+    return parse_model(AlertContent, merge_patch(base, patch))
 
 
 def revise(alert: Alert, content: AlertContent, now: datetime) -> Alert:

@@ -1,0 +1,260 @@
+"""The alert lifecycle through the API, on DynamoDB emulated by moto."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import timedelta
+from typing import Any
+
+import boto3
+import pytest
+
+import app as api
+from chalicelib.adapters.alert_table import AlertTable
+from chalicelib.adapters.clients import dynamodb_client
+from chalicelib.alerts.service import AlertService
+from chalicelib.config import get_settings
+from chalicelib.geo.areas import load_service_area
+from tests.conftest import alert_body
+from tests.functional.conftest import send
+
+
+def created(client, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    response = send(client, "POST", "/alerts", body or alert_body())
+    assert response.status_code == 201, response.body
+    return json.loads(response.body)
+
+
+def problem(response) -> dict[str, Any]:
+    assert response.headers["Content-Type"] == "application/problem+json"
+    return json.loads(response.body)
+
+
+def test_create_returns_the_alert_with_its_links(client):
+    response = send(client, "POST", "/alerts", alert_body())
+    body = json.loads(response.body)
+    assert response.status_code == 201
+    assert (body["version"], body["state"]) == (1, "active")
+    assert body["links"]["self"] == f"/alerts/{body['id']}"
+    assert body["links"]["cancel"] == f"/alerts/{body['id']}/cancel"
+    assert response.headers["Location"] == body["links"]["self"]
+    assert response.headers["ETag"] == '"1"'
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_read_returns_what_was_created_with_deliveries(client):
+    alert = created(client)
+    response = send(client, "GET", f"/alerts/{alert['id']}")
+    body = json.loads(response.body)
+    assert response.status_code == 200
+    assert body == alert
+    assert body["deliveries"] == {}
+    assert body["child"]["name"] == "Sanne de Vries"
+
+
+def test_the_stored_item_is_typed_for_the_console(client, aws):
+    alert = created(client)
+    item = boto3.client("dynamodb").get_item(
+        TableName=aws["AlertsTableName"], Key={"pk": {"S": f"ALERT#{alert['id']}"}, "sk": {"S": "ALERT"}}
+    )["Item"]
+    assert item["version"] == {"N": "1"}
+    assert item["state"] == {"S": "active"}
+    assert item["area"]["M"]["radius_km"] == {"N": "15.0"}
+
+
+def test_the_same_reference_returns_the_same_alert(client):
+    first = created(client)
+    again = send(client, "POST", "/alerts", alert_body())
+    assert again.status_code == 200
+    assert json.loads(again.body)["id"] == first["id"]
+    other = created(client, alert_body(reference="BN-2026-000124"))
+    assert other["id"] != first["id"]
+
+
+class SerializedClient:
+    """The DynamoDB client with each call made atomic.
+
+    DynamoDB applies a transaction atomically; moto restores a table snapshot when a transaction fails,
+    which under concurrent calls can undo another thread's committed write. Serialising each API call
+    gives back DynamoDB's guarantee while the threads still race through our code between calls.
+    """
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self._lock = threading.Lock()
+        self.exceptions = client.exceptions
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._client, name)
+
+        def atomic(**kwargs: Any) -> Any:
+            with self._lock:
+                return method(**kwargs)
+
+        return atomic
+
+
+def test_concurrent_retries_of_one_create_make_one_alert(aws):
+    # Given eight threads sending the same create at once, as a retrying client might
+    settings = get_settings()
+    service = AlertService(
+        store=AlertTable(SerializedClient(dynamodb_client()), aws["AlertsTableName"]),
+        service_area=load_service_area(settings.service_area_file),
+        max_duration=timedelta(hours=settings.max_alert_hours),
+    )
+    results: list[Any] = []
+    barrier = threading.Barrier(8)
+
+    def create() -> None:
+        barrier.wait()
+        results.append(service.create(alert_body(reference="BN-RACE-1")))
+
+    threads = [threading.Thread(target=create) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # Then exactly one created it and all got the same alert
+    assert sum(result.created for result in results) == 1
+    assert len({result.alert.id for result in results}) == 1
+    scan = boto3.client("dynamodb").scan(TableName=aws["AlertsTableName"])
+    assert sorted(item["sk"]["S"] for item in scan["Items"]) == ["ALERT", "REFERENCE"]
+
+
+def test_update_with_the_current_version_bumps_it(client):
+    alert = created(client)
+    response = send(
+        client,
+        "PATCH",
+        f"/alerts/{alert['id']}",
+        {"child": {"description": "1,30 m, blauwe jas"}, "area": {"type": "national"}},
+        **{"If-Match": '"1"', "content-type": "application/merge-patch+json"},
+    )
+    body = json.loads(response.body)
+    assert response.status_code == 200, body
+    assert body["version"] == 2
+    assert response.headers["ETag"] == '"2"'
+    assert body["child"] == {"name": "Sanne de Vries", "age": 9, "description": "1,30 m, blauwe jas"}
+    assert body["area"] == {"type": "national"}
+    assert json.loads(send(client, "GET", f"/alerts/{alert['id']}").body) == body
+
+
+def test_update_without_if_match_is_428(client):
+    alert = created(client)
+    response = send(client, "PATCH", f"/alerts/{alert['id']}", {"contact": {"phone": "112"}})
+    assert response.status_code == 428
+    assert problem(response)["errors"][0]["header"] == "If-Match"
+
+
+def test_update_with_a_stale_version_is_412_and_changes_nothing(client):
+    alert = created(client)
+    path = f"/alerts/{alert['id']}"
+    assert send(client, "PATCH", path, {"contact": {"phone": "112"}}, **{"If-Match": '"1"'}).status_code == 200
+    stale = send(client, "PATCH", path, {"contact": {"phone": "0800-1234"}}, **{"If-Match": '"1"'})
+    assert stale.status_code == 412
+    assert problem(stale)["current_version"] == 2
+    assert stale.headers["ETag"] == '"2"'
+    current = json.loads(send(client, "GET", path).body)
+    assert (current["version"], current["contact"]["phone"]) == (2, "112")
+
+
+def test_an_update_that_changes_nothing_keeps_the_version(client):
+    alert = created(client)
+    response = send(
+        client, "PATCH", f"/alerts/{alert['id']}", {"contact": {"phone": "0800-6070"}}, **{"If-Match": '"1"'}
+    )
+    assert response.status_code == 200
+    assert json.loads(response.body)["version"] == 1
+
+
+def test_a_lost_race_between_read_and_write_is_412(client, monkeypatch):
+    # Given another writer that changes the alert between our read and our conditional write
+    alert = created(client)
+    service = api.alert_service()
+    store = service._store
+    original_replace = store.replace
+
+    def replace_after_a_rival(new_alert, expected_version):
+        rival = new_alert.model_copy(update={"version": new_alert.version + 5})
+        original_replace(rival, expected_version)
+        original_replace(new_alert, expected_version)
+
+    monkeypatch.setattr(store, "replace", replace_after_a_rival)
+    response = send(client, "PATCH", f"/alerts/{alert['id']}", {"contact": {"phone": "112"}}, **{"If-Match": '"1"'})
+    assert response.status_code == 412
+    assert problem(response)["current_version"] == 7
+
+
+def test_cancel_is_terminal_and_repeatable(client):
+    alert = created(client)
+    path = f"/alerts/{alert['id']}"
+    first = send(client, "POST", f"{path}/cancel", {"reason": "found"})
+    body = json.loads(first.body)
+    assert first.status_code == 200
+    assert (body["state"], body["version"], body["cancellation"]["reason"]) == ("cancelled", 2, "found")
+    again = send(client, "POST", f"{path}/cancel", {"reason": "withdrawn"})
+    assert again.status_code == 200
+    assert json.loads(again.body) == body
+
+
+def test_changes_after_cancel_are_409(client):
+    alert = created(client)
+    path = f"/alerts/{alert['id']}"
+    send(client, "POST", f"{path}/cancel", {"reason": "found"})
+    response = send(client, "PATCH", path, {"contact": {"phone": "112"}}, **{"If-Match": '"2"'})
+    assert response.status_code == 409
+    assert "cancelled" in problem(response)["detail"]
+    assert json.loads(send(client, "GET", path).body)["version"] == 2
+
+
+def test_cancel_honours_if_match_when_given(client):
+    alert = created(client)
+    path = f"/alerts/{alert['id']}/cancel"
+    assert send(client, "POST", path, {"reason": "found"}, **{"If-Match": '"5"'}).status_code == 412
+    assert send(client, "POST", path, {"reason": "found"}, **{"If-Match": '"1"'}).status_code == 200
+
+
+def test_cancel_wins_over_a_concurrent_update(client, monkeypatch):
+    # Given an update that lands between the cancel's read and its write
+    alert = created(client)
+    service = api.alert_service()
+    store = service._store
+    original_replace = store.replace
+    rivals = iter([True])
+
+    def replace_after_a_rival(new_alert, expected_version):
+        if next(rivals, False):
+            current = store.get(new_alert.id)
+            assert current is not None
+            original_replace(current.model_copy(update={"version": expected_version + 1}), expected_version)
+        original_replace(new_alert, expected_version)
+
+    monkeypatch.setattr(store, "replace", replace_after_a_rival)
+    response = send(client, "POST", f"/alerts/{alert['id']}/cancel", {"reason": "found"})
+    body = json.loads(response.body)
+    assert response.status_code == 200
+    assert (body["state"], body["version"]) == ("cancelled", 3)
+
+
+@pytest.mark.parametrize(
+    ("method", "suffix", "body"),
+    [("GET", "", None), ("PATCH", "", {"contact": {"phone": "112"}}), ("POST", "/cancel", {"reason": "found"})],
+)
+def test_unknown_alerts_are_404(client, method, suffix, body):
+    path = f"/alerts/0f8fad5b-d9cb-469f-a165-70867728950e{suffix}"
+    response = send(client, method, path, body, **{"If-Match": '"1"'})
+    assert response.status_code == 404
+    assert problem(response)["errors"] == [{"parameter": "id", "detail": "no alert has this id"}]
+
+
+def test_an_unexpected_failure_is_a_problem_without_details(client, monkeypatch):
+    def broken(alert_id):
+        raise RuntimeError("Sanne de Vries")
+
+    monkeypatch.setattr(api.alert_service()._store, "get", broken)
+    response = send(client, "GET", "/alerts/0f8fad5b-d9cb-469f-a165-70867728950e")
+    body = problem(response)
+    assert response.status_code == 500
+    assert "Sanne" not in response.body.decode()
+    assert body["status"] == 500
