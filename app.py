@@ -1,12 +1,12 @@
-"""Kind Alarm's API: routes only. Each parses the request, calls one use case and shapes the response."""
+"""Kind Alarm's functions: routes and event handlers only. Each parses, calls one use case, shapes the answer."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalice.app import Chalice, IAMAuthorizer, Request, Response
+from chalice.app import Chalice, DynamoDBEvent, IAMAuthorizer, Request, Response, SQSEvent
 
 from chalicelib.alerts.service import AlertService
 from chalicelib.config import get_settings
@@ -15,8 +15,12 @@ from chalicelib.http.requests import alert_id, json_object, optional_version, re
 from chalicelib.http.responses import alert_response
 from chalicelib.observability import logger
 
+if TYPE_CHECKING:
+    from chalicelib.channels.worker import ChannelWorker
+
 app = Chalice(app_name="kind-alarm", configure_logs=False)
 burgernet = IAMAuthorizer()
+settings = get_settings()
 
 JSON = ["application/json"]
 MERGE_PATCH = ["application/merge-patch+json", "application/json"]
@@ -26,14 +30,23 @@ MERGE_PATCH = ["application/merge-patch+json", "application/json"]
 def alert_service() -> AlertService:
     from chalicelib.adapters.alert_table import AlertTable
     from chalicelib.adapters.clients import dynamodb_client
+    from chalicelib.adapters.delivery_table import DeliveryTable
     from chalicelib.geo.areas import load_service_area
 
-    settings = get_settings()
+    current = get_settings()
     return AlertService(
-        store=AlertTable(dynamodb_client(), settings.alerts_table),
-        service_area=load_service_area(settings.service_area_file),
-        max_duration=timedelta(hours=settings.max_alert_hours),
+        store=AlertTable(dynamodb_client(), current.alerts_table),
+        service_area=load_service_area(current.service_area_file),
+        max_duration=timedelta(hours=current.max_alert_hours),
+        deliveries=DeliveryTable(dynamodb_client(), current.alerts_table),
     )
+
+
+@lru_cache(maxsize=8)
+def channel_worker(name: str) -> ChannelWorker:
+    from chalicelib.channels.registry import build_worker
+
+    return build_worker(name, get_settings())
 
 
 @app.middleware("http")
@@ -64,7 +77,8 @@ def create_alert() -> Response:
 @app.route("/alerts/{id}", methods=["GET"], authorizer=burgernet)
 @problems.answers_problems
 def get_alert(id: str) -> Response:  # noqa: A002 - the path parameter's public name
-    return alert_response(alert_service().get(alert_id(id)))
+    alert, deliveries = alert_service().status(alert_id(id))
+    return alert_response(alert, deliveries={channel: record.public() for channel, record in deliveries.items()})
 
 
 @app.route("/alerts/{id}", methods=["PATCH"], authorizer=burgernet, content_types=MERGE_PATCH)
@@ -81,3 +95,25 @@ def cancel_alert(id: str) -> Response:  # noqa: A002
     checked_id = alert_id(id)
     version = optional_version(_request().headers.get("if-match"))
     return alert_response(alert_service().cancel(checked_id, _body(), version))
+
+
+@app.on_dynamodb_record(stream_arn=settings.alerts_stream_arn, batch_size=100, starting_position="TRIM_HORIZON")
+def dispatch(event: DynamoDBEvent) -> dict[str, Any]:
+    from chalicelib.adapters.clients import sns_client
+    from chalicelib.adapters.event_topic import EventTopic
+    from chalicelib.batches import dispatch_batch
+
+    topic = EventTopic(sns_client(), get_settings().alert_events_topic_arn)
+    return dispatch_batch(event.to_dict(), event.context, topic)
+
+
+def _channel_batch(name: str, event: SQSEvent) -> dict[str, Any]:
+    from chalicelib.batches import channel_batch
+    from chalicelib.channels.registry import queue_backoff
+
+    return channel_batch(event.to_dict(), event.context, channel_worker(name), queue_backoff(get_settings()))
+
+
+@app.on_sqs_message(queue=settings.channel_queue("news_media"), batch_size=10, name="news_media")
+def news_media(event: SQSEvent) -> dict[str, Any]:
+    return _channel_batch("news_media", event)

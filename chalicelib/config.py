@@ -25,6 +25,20 @@ class Settings(BaseModel):
     public_base_url: str = ""
     problem_base_uri: str = "https://kindalarm.burgernet.nl/problems/"
 
+    # Fan-out. ARNs come from the stack (merge template in AWS, stack outputs locally).
+    alerts_stream_arn: str = "arn:aws:dynamodb:eu-west-1:000000000000:table/kind-alarm-local-alerts/stream/local"
+    alert_events_topic_arn: str = "arn:aws:sns:eu-west-1:000000000000:kind-alarm-local-alert-events"
+    channel_queue_prefix: str = "kind-alarm-local-"
+    # The partners of each channel per audience, as JSON: see chalicelib.channels.targets.PartnerDirectory.
+    partners: str = "{}"
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
+    # A failed delivery is retried after base * 2^(attempt-1) seconds, at most max (SQS visibility).
+    retry_base_seconds: int = Field(default=10, ge=0)
+    retry_max_seconds: int = Field(default=900, ge=0, le=43200)
+
+    def channel_queue(self, channel: str) -> str:
+        return self.channel_queue_prefix + channel.replace("_", "-")
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

@@ -7,6 +7,8 @@ import time
 from decimal import Decimal
 from typing import Any
 
+from pydantic import BaseModel
+
 from chalicelib.alerts.store import StaleWriteError
 from chalicelib.models.alert import Alert
 from chalicelib.models.validation import parse_model
@@ -28,12 +30,8 @@ class AlertTable:
     """The ``AlertStore`` on DynamoDB. Every write is conditional; reads are strongly consistent."""
 
     def __init__(self, client: Any, table_name: str) -> None:
-        from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-
         self._client = client
         self._table = table_name
-        self._serializer = TypeSerializer()
-        self._deserializer = TypeDeserializer()
 
     def insert(self, alert: Alert) -> tuple[Alert, bool]:
         reference_item = {**reference_key(alert.reference), "kind": {"S": "reference"}, "alert_id": {"S": alert.id}}
@@ -82,15 +80,31 @@ class AlertTable:
         return {"TableName": self._table, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}
 
     def _item(self, alert: Alert) -> dict[str, Any]:
-        document = json.loads(alert.model_dump_json(exclude_none=True), parse_float=Decimal)
-        item = {key: self._serializer.serialize(value) for key, value in document.items()}
-        return {**item, **alert_key(alert.id), "kind": {"S": "alert"}}
+        return {**to_item(alert), **alert_key(alert.id), "kind": {"S": "alert"}}
 
     def _alert(self, item: dict[str, Any]) -> Alert:
-        document = {key: self._deserializer.deserialize(value) for key, value in item.items()}
-        for key in ("pk", "sk", "kind"):
-            document.pop(key, None)
-        return parse_model(Alert, json.loads(json.dumps(document, default=_number)))
+        return parse_model(Alert, from_item(item))
+
+
+def to_item(model: BaseModel) -> dict[str, Any]:
+    """A model as a DynamoDB item with native types (numbers as N, objects as M), readable in the console."""
+    from boto3.dynamodb.types import TypeSerializer
+
+    serializer = TypeSerializer()
+    document = json.loads(model.model_dump_json(exclude_none=True), parse_float=Decimal)
+    return {key: serializer.serialize(value) for key, value in document.items()}
+
+
+def from_item(item: dict[str, Any]) -> dict[str, Any]:
+    """A DynamoDB item as JSON-compatible data, without its keys."""
+    from boto3.dynamodb.types import TypeDeserializer
+
+    deserializer = TypeDeserializer()
+    document = {key: deserializer.deserialize(value) for key, value in item.items() if key not in _KEYS}
+    return dict(json.loads(json.dumps(document, default=_number)))
+
+
+_KEYS = frozenset({"pk", "sk", "kind"})
 
 
 def _number(value: Any) -> int | float:

@@ -8,14 +8,35 @@ from typing import Any
 from chalicelib.config import get_settings
 
 
-@lru_cache(maxsize=1)
-def dynamodb_client() -> Any:
+def _client(service: str) -> Any:
     import boto3
     from botocore.config import Config
 
-    config = Config(
-        connect_timeout=2,
-        read_timeout=5,
-        retries={"mode": "standard", "max_attempts": 4},
-    )
-    return boto3.session.Session().client("dynamodb", region_name=get_settings().aws_default_region, config=config)
+    config = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 4})
+    return boto3.session.Session().client(service, region_name=get_settings().aws_default_region, config=config)
+
+
+@lru_cache(maxsize=1)
+def dynamodb_client() -> Any:
+    return _client("dynamodb")
+
+
+@lru_cache(maxsize=1)
+def sns_client() -> Any:
+    return _client("sns")
+
+
+@lru_cache(maxsize=1)
+def sqs_client() -> Any:
+    return _client("sqs")
+
+
+@lru_cache(maxsize=1)
+def ssm_client() -> Any:
+    return _client("ssm")
+
+
+def reset_clients() -> None:
+    """Forget every client, for a process whose endpoint or credentials changed (tests, the local stack)."""
+    for factory in (dynamodb_client, sns_client, sqs_client, ssm_client):
+        factory.cache_clear()

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from chalicelib.alerts import lifecycle
 from chalicelib.alerts.rules import check_content
@@ -14,6 +14,7 @@ from chalicelib.alerts.store import AlertStore, StaleWriteError
 from chalicelib.errors import AlertBusyError, AlertNotFoundError, VersionMismatchError
 from chalicelib.geo.areas import ServiceArea
 from chalicelib.models.alert import Alert, AlertCancel, AlertCreate
+from chalicelib.models.events import DeliveryRecord
 from chalicelib.models.validation import parse_model
 from chalicelib.observability import logger
 
@@ -34,16 +35,22 @@ class Created:
     created: bool
 
 
+class DeliveryLog(Protocol):
+    def for_alert(self, alert_id: str) -> list[DeliveryRecord]: ...
+
+
 class AlertService:
     def __init__(
         self,
         store: AlertStore,
         service_area: ServiceArea,
         max_duration: timedelta,
+        deliveries: DeliveryLog | None = None,
         clock: Callable[[], datetime] = _utc_now,
         new_id: Callable[[], str] = _new_id,
     ) -> None:
         self._store = store
+        self._deliveries = deliveries
         self._service_area = service_area
         self._max_duration = max_duration
         self._clock = clock
@@ -62,6 +69,12 @@ class AlertService:
         if alert is None:
             raise AlertNotFoundError(alert_id)
         return alert
+
+    def status(self, alert_id: str) -> tuple[Alert, dict[str, DeliveryRecord]]:
+        """The alert and, per channel, what was delivered."""
+        alert = self.get(alert_id)
+        records = self._deliveries.for_alert(alert_id) if self._deliveries else []
+        return alert, {record.channel: record for record in records}
 
     def update(self, alert_id: str, patch: Any, expected_version: int) -> Alert:
         alert = self._current(alert_id, expected_version)

@@ -22,8 +22,8 @@ def alert_resource(alert: Alert, deliveries: dict[str, Any] | None = None) -> Al
     )
 
 
-def alert_response(alert: Alert, status: int = 200) -> Response:
-    resource = alert_resource(alert)
+def alert_response(alert: Alert, status: int = 200, deliveries: dict[str, Any] | None = None) -> Response:
+    resource = alert_resource(alert, deliveries)
     headers: dict[str, str | list[str]] = {
         "Content-Type": "application/json",
         "ETag": f'"{alert.version}"',

@@ -14,13 +14,19 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import warnings
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from chalicelib.local.partners import local_partners, store_secrets
+from chalicelib.local.resources import deploy_resources
+from chalicelib.local.sink import PartnerSink
+from chalicelib.local.wiring import event_runner, function_environment
+
 ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE = ROOT / "infra" / "resources.json"
 STAGE = "local"
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": "eu-west-1"}
 
@@ -29,9 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     options = _parse(argv)
     with ExitStack() as stack:
         endpoint = start_moto(options.moto_port, stack)
-        outputs = deploy_resources(endpoint)
-        api = start_api(endpoint, options.api_port, stack)
-        _print_banner(endpoint, api, outputs)
+        backend = start_backend(endpoint, options.sink_port, stack)
+        api = start_api(endpoint, options.api_port, backend.environment, stack)
+        _print_banner(endpoint, api, backend)
         _wait_for_signal()
     print("local stack stopped", flush=True)
     return 0
@@ -41,35 +47,54 @@ def start_moto(port: int, stack: ExitStack) -> str:
     from moto.server import ThreadedMotoServer
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    # moto names each template resource type it skips; subscriptions are made up for, policies it does not enforce.
+    logging.getLogger("moto.cloudformation").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", message="Tried to parse AWS::")
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     stack.callback(server.stop)
     endpoint = f"http://127.0.0.1:{port}"
-    os.environ.update({**LOCAL_CREDENTIALS, "AWS_ENDPOINT_URL": endpoint})
+    os.environ.update({**LOCAL_CREDENTIALS, "AWS_ENDPOINT_URL": endpoint, "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled"})
     return endpoint
 
 
-def deploy_resources(endpoint: str) -> dict[str, str]:
-    """Create the infra template as a CloudFormation stack in moto, so the template itself is exercised."""
+@dataclass
+class Backend:
+    outputs: dict[str, str]
+    environment: dict[str, str]
+    sink: PartnerSink
+
+
+def start_backend(endpoint: str, sink_port: int, stack: ExitStack) -> Backend:
+    """The resources of infra/ in moto, the partner sink, and the event runner driving the handlers."""
     import boto3
 
-    cloudformation = boto3.client("cloudformation", endpoint_url=endpoint, region_name="eu-west-1")
-    name = f"kind-alarm-{STAGE}"
-    cloudformation.create_stack(
-        StackName=name,
-        TemplateBody=TEMPLATE.read_text(encoding="utf-8"),
-        Parameters=[{"ParameterKey": "Stage", "ParameterValue": STAGE}],
-    )
-    stack = cloudformation.describe_stacks(StackName=name)["Stacks"][0]
-    if stack["StackStatus"] != "CREATE_COMPLETE":
-        raise RuntimeError(f"stack {name} ended in {stack['StackStatus']}")
-    return {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
+    session = boto3.session.Session(region_name=LOCAL_CREDENTIALS["AWS_DEFAULT_REGION"])
+    outputs = deploy_resources(STAGE, session)
+    sink = PartnerSink(sink_port).start()
+    stack.callback(sink.stop)
+    directory, partner_secrets = local_partners(sink.url, STAGE)
+    sink.trust(partner_secrets)
+    store_secrets(directory, partner_secrets, session.client("ssm"))
+    environment = function_environment(outputs, STAGE, directory, retry_base_seconds=2)
+    os.environ.update(environment)
+    import app
+
+    runner = event_runner(app, session, outputs).start()
+    stack.callback(runner.stop)
+    return Backend(outputs, environment, sink)
 
 
-def start_api(endpoint: str, port: int, stack: ExitStack) -> str:
+def start_api(endpoint: str, port: int, function_env: dict[str, str], stack: ExitStack) -> str:
     chalice = Path(sys.executable).with_name("chalice")
     command = [str(chalice), "local", "--stage", STAGE, "--host", "127.0.0.1", "--port", str(port), "--no-autoreload"]
-    environment = {**os.environ, **LOCAL_CREDENTIALS, "AWS_ENDPOINT_URL": endpoint, "PYTHONUNBUFFERED": "1"}
+    environment = {
+        **os.environ,
+        **LOCAL_CREDENTIALS,
+        **function_env,
+        "AWS_ENDPOINT_URL": endpoint,
+        "PYTHONUNBUFFERED": "1",
+    }
     process = subprocess.Popen(command, cwd=ROOT, env=environment, start_new_session=True)  # noqa: S603
     stack.callback(_stop, process)
     url = f"http://127.0.0.1:{port}"
@@ -116,12 +141,14 @@ def _wait_for_signal() -> None:
         time.sleep(0.2)
 
 
-def _print_banner(endpoint: str, api: str, outputs: dict[str, str]) -> None:
+def _print_banner(endpoint: str, api: str, backend: Backend) -> None:
     lines = [
         "Kind Alarm local stack is running (Ctrl-C stops it):",
         f"  API (chalice local, stage {STAGE}):  {api}",
         f"  AWS endpoint (moto server):          {endpoint}   state: {endpoint}/moto-api/data.json",
-        *(f"  {key}: {value}" for key, value in sorted(outputs.items())),
+        f"  partner sink (deliveries page):      {backend.sink.url}/",
+        "  event runner: tailing the alerts stream and the channel queues",
+        *(f"  {key}: {value}" for key, value in sorted(backend.outputs.items())),
         f"  try:  curl -s {api}/alerts/<id>",
         "ready",
     ]
@@ -132,6 +159,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--api-port", type=int, default=int(os.environ.get("API_PORT", "8000")))
     parser.add_argument("--moto-port", type=int, default=int(os.environ.get("MOTO_PORT", "5000")))
+    parser.add_argument("--sink-port", type=int, default=int(os.environ.get("SINK_PORT", "8025")))
     return parser.parse_args(argv)
 
 

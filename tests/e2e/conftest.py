@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 class LocalStack:
     api: str
     aws: str
+    sink: str
     process: subprocess.Popen[str]
     output: list[str]
 
@@ -40,10 +41,13 @@ def free_port() -> int:
 
 
 def start_local_stack() -> LocalStack:
-    api_port, moto_port = free_port(), free_port()
+    api_port, moto_port, sink_port = free_port(), free_port(), free_port()
     environment = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "chalicelib.local.stack", "--api-port", str(api_port), "--moto-port", str(moto_port)],
+        [
+            *(sys.executable, "-m", "chalicelib.local.stack"),
+            *("--api-port", str(api_port), "--moto-port", str(moto_port), "--sink-port", str(sink_port)),
+        ],
         cwd=ROOT,
         env=environment,
         stdout=subprocess.PIPE,
@@ -59,7 +63,8 @@ def start_local_stack() -> LocalStack:
             raise RuntimeError("local stack exited early:\n" + "".join(output))
         output.append(line.rstrip("\n"))
         if line.strip() == "ready":
-            return LocalStack(f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{moto_port}", process, output)
+            api, aws, sink = (f"http://127.0.0.1:{port}" for port in (api_port, moto_port, sink_port))
+            return LocalStack(api=api, aws=aws, sink=sink, process=process, output=output)
     process.kill()
     raise RuntimeError("local stack did not become ready:\n" + "\n".join(output))
 

@@ -1,0 +1,84 @@
+"""Lambda batch glue: partial batch failures for the stream and the channel queues (powertools)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.adapters.event_topic import EventTopic
+from chalicelib.channels.worker import ChannelWorker, DeliveryFailedError
+from chalicelib.dispatch import event_from_record
+from chalicelib.models.events import AlertEvent
+from chalicelib.observability import logger
+
+
+def dispatch_batch(event: dict[str, Any], context: Any, topic: EventTopic) -> dict[str, Any]:
+    """Publish an event for every alert change in the batch; failed records are reported, not the batch."""
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
+    def record_handler(record: Any) -> None:
+        alert_event = event_from_record(record.raw_event)
+        if alert_event is None:
+            return
+        message_id = topic.publish(alert_event)
+        logger.info(
+            "alert event published",
+            extra={
+                "alert_id": alert_event.alert_id,
+                "version": alert_event.version,
+                "kind": alert_event.kind,
+                "message_id": message_id,
+            },
+        )
+
+    processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+    return dict(
+        process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    )
+
+
+class QueueBackoff:
+    """Exponential backoff for a failed message: it becomes visible again after base * 2^(receives-1) s."""
+
+    def __init__(self, sqs_client: Any, base_seconds: int, max_seconds: int) -> None:
+        self._sqs = sqs_client
+        self._base = base_seconds
+        self._max = max_seconds
+        self._urls: dict[str, str] = {}
+
+    def delay(self, record: Any, retry_after: float | None) -> int:
+        receives = int(record.attributes.approximate_receive_count or 1)
+        seconds = min(self._max, max(self._base * 2 ** (receives - 1), int(retry_after or 0)))
+        self._sqs.change_message_visibility(
+            QueueUrl=self._queue_url(record.event_source_arn),
+            ReceiptHandle=record.receipt_handle,
+            VisibilityTimeout=seconds,
+        )
+        return int(seconds)
+
+    def _queue_url(self, queue_arn: str) -> str:
+        if queue_arn not in self._urls:
+            _, _, _, _, account, name = queue_arn.split(":")
+            self._urls[queue_arn] = self._sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
+        return self._urls[queue_arn]
+
+
+def channel_batch(event: dict[str, Any], context: Any, worker: ChannelWorker, backoff: QueueBackoff) -> dict[str, Any]:
+    """Run the channel for each event in the batch; a failed one is retried later with backoff."""
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
+    def record_handler(record: Any) -> None:
+        alert_event = AlertEvent.model_validate_json(record.body)
+        try:
+            worker.handle(alert_event)
+        except DeliveryFailedError as error:
+            seconds = backoff.delay(record, error.retry_after)
+            logger.warning(
+                "delivery failed; retrying",
+                extra={"alert_id": alert_event.alert_id, "version": alert_event.version, "retry_in_seconds": seconds},
+            )
+            raise
+
+    processor = BatchProcessor(event_type=EventType.SQS)
+    return dict(
+        process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    )

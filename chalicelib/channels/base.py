@@ -1,0 +1,28 @@
+"""What every channel provides. ``render`` is pure and previewable; ``deliver`` and ``retract`` move bytes."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from chalicelib.channels.targets import WebhookTarget
+from chalicelib.models.alert import Alert
+
+
+class ContentError(ValueError):
+    """Rendered content breaks the channel's limits (length, size)."""
+
+
+class Channel(Protocol):
+    name: str
+
+    def render(self, alert: Alert) -> dict[str, Any]:
+        """What the channel shows for this alert version; raises ContentError past the channel's limits."""
+        ...
+
+    def deliver(self, content: dict[str, Any], target: WebhookTarget, delivery_id: str) -> str | None:
+        """Show ``content`` at ``target``; return the partner's reference, needed to retract it."""
+        ...
+
+    def retract(self, alert: Alert, target: WebhookTarget, reference: str | None, delivery_id: str) -> None:
+        """Take down what was shown at ``target`` for this alert."""
+        ...

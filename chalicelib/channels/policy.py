@@ -1,0 +1,21 @@
+"""Which alert levels each channel serves: the one policy table, from which the subscriptions are derived."""
+
+from __future__ import annotations
+
+from chalicelib.models.alert import Level
+
+CHANNELS = ("app_push", "social_media", "news_media", "road_signs", "station_screens", "cap_feed")
+
+CHANNELS_BY_LEVEL: dict[Level, tuple[str, ...]] = {
+    "kind_alarm": CHANNELS,
+    "vermist_kind": ("app_push", "social_media", "news_media", "cap_feed"),
+}
+
+
+def levels_served_by(channel: str) -> list[str]:
+    return sorted(level for level, channels in CHANNELS_BY_LEVEL.items() if channel in channels)
+
+
+def filter_policy(channel: str) -> dict[str, list[str]]:
+    """The SNS filter policy of a channel's queue subscription."""
+    return {"level": levels_served_by(channel)}

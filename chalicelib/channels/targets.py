@@ -1,0 +1,52 @@
+"""Where a channel delivers: the one place that sends exercise and test alerts to sandbox targets only."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+
+from chalicelib.models.alert import Status
+
+Audience = Literal["public", "sandbox"]
+
+
+class WebhookTarget(BaseModel):
+    """A partner endpoint. The secret itself lives in SSM Parameter Store, named here."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")
+    url: HttpUrl
+    secret_parameter: str
+
+
+class ChannelPartners(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    public: tuple[WebhookTarget, ...] = ()
+    sandbox: tuple[WebhookTarget, ...] = ()
+
+
+class PartnerDirectory(BaseModel):
+    """Per channel, the targets for real alerts and those for exercises and tests."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    channels: dict[str, ChannelPartners] = Field(default_factory=dict)
+
+
+def audience_for(status: Status) -> Audience:
+    return "public" if status == "actual" else "sandbox"
+
+
+def targets_for(directory: PartnerDirectory, channel: str, status: Status) -> tuple[WebhookTarget, ...]:
+    partners = directory.channels.get(channel, ChannelPartners())
+    return partners.public if audience_for(status) == "public" else partners.sandbox
+
+
+@lru_cache(maxsize=4)
+def parse_directory(document: str) -> PartnerDirectory:
+    return PartnerDirectory.model_validate(json.loads(document or "{}"))

@@ -1,0 +1,56 @@
+"""Deploying `infra/resources.json` into moto, and making up for what moto's CloudFormation lacks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "infra" / "resources.json"
+
+
+def deploy_resources(stage: str, session: Any) -> dict[str, str]:
+    """Create the template's stack and return its outputs.
+
+    moto's CloudFormation skips ``AWS::SNS::Subscription``; those are created through the SNS API
+    with exactly the template's properties, so the template stays the one description of the wiring.
+    """
+    cloudformation = session.client("cloudformation")
+    name = f"kind-alarm-{stage}"
+    template = json.loads(TEMPLATE.read_text(encoding="utf-8"))
+    cloudformation.create_stack(
+        StackName=name,
+        TemplateBody=json.dumps(template),
+        Parameters=[{"ParameterKey": "Stage", "ParameterValue": stage}],
+    )
+    stack = cloudformation.describe_stacks(StackName=name)["Stacks"][0]
+    if stack["StackStatus"] != "CREATE_COMPLETE":
+        raise RuntimeError(f"stack {name} ended in {stack['StackStatus']}")
+    physical = {
+        resource["LogicalResourceId"]: resource["PhysicalResourceId"]
+        for resource in cloudformation.describe_stack_resources(StackName=name)["StackResources"]
+        if "LogicalResourceId" in resource
+    }
+    _subscribe(template, physical, session)
+    return {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
+
+
+def _subscribe(template: dict[str, Any], physical: dict[str, str], session: Any) -> None:
+    sns, sqs = session.client("sns"), session.client("sqs")
+    for resource in template["Resources"].values():
+        if resource["Type"] != "AWS::SNS::Subscription":
+            continue
+        properties = resource["Properties"]
+        queue_url = physical[properties["Endpoint"]["Fn::GetAtt"][0]]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sns.subscribe(
+            TopicArn=physical[properties["TopicArn"]["Ref"]],
+            Protocol=properties["Protocol"],
+            Endpoint=queue_arn,
+            Attributes={
+                "RawMessageDelivery": str(properties.get("RawMessageDelivery", False)).lower(),
+                "FilterPolicyScope": properties.get("FilterPolicyScope", "MessageAttributes"),
+                "FilterPolicy": json.dumps(properties["FilterPolicy"]),
+            },
+        )

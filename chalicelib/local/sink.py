@@ -1,0 +1,189 @@
+"""The partner sink: one HTTP server standing in for newsrooms (and later the other partners).
+
+It verifies every webhook signature, records what arrived, answers with a reference a retraction
+can name, can be told to misbehave (fail, stall) per partner, and serves a page listing it all.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+
+@dataclass
+class Misbehaviour:
+    status: int = 500
+    times: int | None = None  # None: until told otherwise
+    delay_seconds: float = 0.0
+
+
+class PartnerSink:
+    def __init__(self, port: int = 0) -> None:
+        self._secrets: dict[str, str] = {}
+        self._lock = threading.Lock()
+        self._deliveries: list[dict[str, Any]] = []
+        self._misbehaviour: dict[str, Misbehaviour] = {}
+        self._server = _SinkServer(port, self)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="partner-sink", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def start(self) -> PartnerSink:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def trust(self, secrets: dict[str, str]) -> None:
+        """The partners' webhook secrets, against which signatures are verified."""
+        with self._lock:
+            self._secrets = dict(secrets)
+
+    def deliveries(self, partner: str | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(item) for item in self._deliveries if partner in (None, item["partner"])]
+
+    def misbehave(self, partner: str, behaviour: Misbehaviour | None) -> None:
+        with self._lock:
+            if behaviour is None:
+                self._misbehaviour.pop(partner, None)
+            else:
+                self._misbehaviour[partner] = behaviour
+
+    def receive(self, partner: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, Any]]:
+        failure = self._take_misbehaviour(partner)
+        if failure is not None:
+            time.sleep(failure.delay_seconds)
+            if failure.status >= 300:
+                return failure.status, {"error": "partner unavailable (sink told to fail)"}
+        verified, document = self._verify(partner, headers, body)
+        with self._lock:
+            seen = [item for item in self._deliveries if item["webhook_id"] == headers.get("webhook-id")]
+            reference = seen[0]["reference"] if seen else f"{partner}-{len(self._deliveries) + 1}"
+            self._deliveries.append(
+                {
+                    "partner": partner,
+                    "received_at": datetime.now(timezone.utc).isoformat(),
+                    "webhook_id": headers.get("webhook-id"),
+                    "verified": verified,
+                    "duplicate": bool(seen),
+                    "reference": reference,
+                    "payload": document,
+                }
+            )
+        return (200, {"id": reference}) if verified else (401, {"error": "bad signature"})
+
+    def _take_misbehaviour(self, partner: str) -> Misbehaviour | None:
+        with self._lock:
+            behaviour = self._misbehaviour.get(partner)
+            if behaviour is None:
+                return None
+            if behaviour.times is not None:
+                behaviour.times -= 1
+                if behaviour.times <= 0:
+                    del self._misbehaviour[partner]
+            return behaviour
+
+    def _verify(self, partner: str, headers: dict[str, str], body: bytes) -> tuple[bool, Any]:
+        secret = self._secrets.get(partner)
+        try:
+            document = json.loads(body)
+        except ValueError:
+            return False, None
+        if secret is None:
+            return False, document
+        try:
+            Webhook(secret).verify(body, headers)
+        except WebhookVerificationError:
+            return False, document
+        return True, document
+
+
+class _SinkServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, port: int, sink: PartnerSink) -> None:
+        super().__init__(("127.0.0.1", port), _SinkHandler)
+        self.sink = sink
+
+
+class _SinkHandler(BaseHTTPRequestHandler):
+    server: _SinkServer
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        route, _, partner = self.path.strip("/").partition("/")
+        if route == "webhooks" and partner:
+            status, answer = self.server.sink.receive(partner, {k.lower(): v for k, v in self.headers.items()}, body)
+            self._send(status, json.dumps(answer).encode(), "application/json")
+        elif route == "misbehave" and partner:
+            document = json.loads(body or b"null")
+            self.server.sink.misbehave(partner, Misbehaviour(**document) if document else None)
+            self._send(204, b"", "text/plain")
+        else:
+            self._send(404, b'{"error": "no such path"}', "application/json")
+
+    def do_GET(self) -> None:
+        if self.path == "/deliveries":
+            self._send(200, json.dumps(self.server.sink.deliveries()).encode(), "application/json")
+        elif self.path == "/":
+            self._send(200, _page(self.server.sink.deliveries()).encode(), "text/html; charset=utf-8")
+        else:
+            self._send(404, b'{"error": "no such path"}', "application/json")
+
+    def _send(self, status: int, body: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        return
+
+
+def _page(deliveries: list[dict[str, Any]]) -> str:
+    rows = []
+    for item in reversed(deliveries):
+        payload = item["payload"] or {}
+        alert = payload.get("alert", {})
+        image = alert.get("photo_url")
+        rows.append(
+            "<tr>"
+            + "".join(
+                f"<td>{html.escape(str(value))}</td>"
+                for value in (
+                    item["received_at"],
+                    item["partner"],
+                    payload.get("type"),
+                    alert.get("id"),
+                    alert.get("version"),
+                    alert.get("status"),
+                    "yes" if item["verified"] else "NO",
+                    "yes" if item["duplicate"] else "",
+                )
+            )
+            + (f'<td><img src="{html.escape(image)}" height="80"></td>' if image else "<td></td>")
+            + "</tr>"
+        )
+    header = "".join(
+        f"<th>{name}</th>"
+        for name in ("received", "partner", "type", "alert", "version", "status", "signed", "repeat", "image")
+    )
+    return (
+        "<!doctype html><meta charset=utf-8><meta http-equiv=refresh content=2>"
+        "<title>Kind Alarm partner sink</title><h1>Deliveries received</h1>"
+        f"<table border=1 cellpadding=4><tr>{header}</tr>{''.join(rows)}</table>"
+    )

@@ -1,0 +1,34 @@
+"""How the local pieces connect: the functions' environment from the stack outputs, and the runner's queues."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.channels.targets import PartnerDirectory
+from chalicelib.local.runner import ChannelQueue, EventRunner
+
+# Channel name -> the stack outputs naming its queue.
+CHANNEL_QUEUES = {"news_media": ("NewsMediaQueueUrl", "NewsMediaQueueArn")}
+
+
+def function_environment(
+    outputs: dict[str, str], stage: str, directory: PartnerDirectory, retry_base_seconds: int
+) -> dict[str, str]:
+    """What Lambda's environment would hold in AWS, for the API and the event handlers alike."""
+    return {
+        "ALERTS_TABLE": outputs["AlertsTableName"],
+        "ALERTS_STREAM_ARN": outputs["AlertsTableStreamArn"],
+        "ALERT_EVENTS_TOPIC_ARN": outputs["AlertEventsTopicArn"],
+        "CHANNEL_QUEUE_PREFIX": f"kind-alarm-{stage}-",
+        "PARTNERS": directory.model_dump_json(),
+        "RETRY_BASE_SECONDS": str(retry_base_seconds),
+    }
+
+
+def event_runner(app_module: Any, session: Any, outputs: dict[str, str]) -> EventRunner:
+    """The runner driving ``app_module``'s dispatch and channel handlers."""
+    queues = {
+        name: ChannelQueue(outputs[url_key], outputs[arn_key], getattr(app_module, name))
+        for name, (url_key, arn_key) in CHANNEL_QUEUES.items()
+    }
+    return EventRunner(session, outputs["AlertsTableStreamArn"], app_module.dispatch, queues)

@@ -1,0 +1,70 @@
+"""What flows between the functions: alert events from the dispatcher, delivery records from the channels."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib.models.alert import Level, Status
+
+EventKind = Literal["published", "updated", "cancelled", "expired"]
+DeliveryState = Literal["queued", "delivered", "failed", "retracted"]
+RETRACTING_KINDS = frozenset({"cancelled", "expired"})
+
+
+class AlertEvent(BaseModel):
+    """One accepted change of an alert, as the channels receive it. Carries no child data."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    alert_id: str
+    version: int = Field(ge=1)
+    kind: EventKind
+    level: Level
+    status: Status
+    occurred_at: datetime
+
+    def message_attributes(self) -> dict[str, dict[str, str]]:
+        """SNS message attributes; the channel subscriptions filter on them."""
+        return {
+            name: {"DataType": "String", "StringValue": str(value)}
+            for name, value in (("level", self.level), ("status", self.status), ("kind", self.kind))
+        }
+
+
+class TargetResult(BaseModel):
+    """What happened at one target of a channel (a newsroom, an account, a topic)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    state: DeliveryState
+    version: int
+    attempts: int = 0
+    reference: str | None = None
+    detail: str | None = None
+    retry_after: float | None = None
+    updated_at: datetime
+
+
+class DeliveryRecord(BaseModel):
+    """Per alert and channel: what the channel last showed, and what it takes to retract it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    alert_id: str
+    channel: str
+    state: DeliveryState
+    version: int
+    attempts: int = 0
+    targets: dict[str, TargetResult] = Field(default_factory=dict)
+    detail: str | None = None
+    created_at: datetime
+    updated_at: datetime
+    delivered_at: datetime | None = None
+    seconds_to_delivery: float | None = None
+
+    def public(self) -> dict[str, Any]:
+        """The record as ``GET /alerts/{id}`` shows it under ``deliveries``."""
+        return self.model_dump(mode="json", exclude={"alert_id", "channel"}, exclude_none=True)
