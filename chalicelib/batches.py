@@ -30,7 +30,8 @@ def dispatch_batch(event: dict[str, Any], context: Any, topic: EventTopic) -> di
             },
         )
 
-    processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+    # Report every failed record, even when all failed; Lambda then retries from the first of them.
+    processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
     return dict(
         process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
     )
@@ -78,7 +79,7 @@ def channel_batch(event: dict[str, Any], context: Any, worker: ChannelWorker, ba
             )
             raise
 
-    processor = BatchProcessor(event_type=EventType.SQS)
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
     return dict(
         process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
     )

@@ -41,3 +41,7 @@ def _backoff(base: int, maximum: int) -> QueueBackoff:
 
 def queue_backoff(settings: Settings) -> QueueBackoff:
     return _backoff(settings.retry_base_seconds, settings.retry_max_seconds)
+
+
+def queue_backoff_cache_clear() -> None:
+    _backoff.cache_clear()

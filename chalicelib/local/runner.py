@@ -92,8 +92,8 @@ class EventRunner:
         if not records:
             self._iterator = response.get("NextShardIterator", self._iterator)
             return 0
-        result = self._dispatch({"Records": [self._lambda_stream_record(r) for r in records]}, _context("dispatch"))
-        failures = [item["itemIdentifier"] for item in (result or {}).get("batchItemFailures", [])]
+        event = {"Records": [self._lambda_stream_record(r) for r in records]}
+        failures = _failed_items(self._dispatch, event, "dispatch", [r["dynamodb"]["SequenceNumber"] for r in records])
         if not failures:
             self._iterator = response.get("NextShardIterator", self._iterator)
             return len(records)
@@ -132,8 +132,7 @@ class EventRunner:
         if not messages:
             return 0
         event = {"Records": [_lambda_sqs_record(message, queue.arn) for message in messages]}
-        result = queue.handler(event, _context(name))
-        failed = {item["itemIdentifier"] for item in (result or {}).get("batchItemFailures", [])}
+        failed = set(_failed_items(queue.handler, event, name, [m["MessageId"] for m in messages]))
         done = [m for m in messages if m["MessageId"] not in failed]
         if done:
             self._sqs.delete_message_batch(
@@ -141,6 +140,16 @@ class EventRunner:
                 Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
             )
         return len(messages)
+
+
+def _failed_items(handler: Handler, event: dict[str, Any], name: str, identifiers: list[str]) -> list[str]:
+    """The items a handler reports failed; when it raises, as in Lambda, the whole batch failed."""
+    try:
+        result = handler(event, _context(name))
+    except Exception as error:  # noqa: BLE001 - an invocation error, as Lambda would see it
+        logger.error("handler failed", extra={"function": name, "error_type": type(error).__name__})
+        return identifiers
+    return [item["itemIdentifier"] for item in (result or {}).get("batchItemFailures", [])]
 
 
 def _lambda_sqs_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:

@@ -1,10 +1,10 @@
-"""Functional fixtures: AWS emulated in-process by moto, the table built from the infra template."""
+"""Functional fixtures: AWS emulated in-process by moto, the resources built from the infra template."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
@@ -13,34 +13,29 @@ from chalice.test import Client
 from moto import mock_aws
 
 import app as api
-from chalicelib.adapters.clients import dynamodb_client
-
-ROOT = Path(__file__).resolve().parents[2]
-TEMPLATE = ROOT / "infra" / "resources.json"
-
-
-def deploy_resources(stage: str = "local") -> dict[str, str]:
-    """Create the infra template's stack in the (emulated) account and return its outputs."""
-    cloudformation = boto3.client("cloudformation")
-    cloudformation.create_stack(
-        StackName=f"kind-alarm-{stage}",
-        TemplateBody=TEMPLATE.read_text(),
-        Parameters=[{"ParameterKey": "Stage", "ParameterValue": stage}],
-    )
-    stack = cloudformation.describe_stacks(StackName=f"kind-alarm-{stage}")["Stacks"][0]
-    return {output["OutputKey"]: output["OutputValue"] for output in stack["Outputs"]}
+from chalicelib.adapters.clients import reset_clients
+from chalicelib.channels import registry
+from chalicelib.config import get_settings
+from chalicelib.local.partners import local_partners, store_secrets
+from chalicelib.local.resources import deploy_resources
+from chalicelib.local.runner import EventRunner
+from chalicelib.local.sink import PartnerSink
+from chalicelib.local.wiring import event_runner, function_environment
 
 
 def reset_process_caches() -> None:
-    dynamodb_client.cache_clear()
+    get_settings.cache_clear()
+    reset_clients()
     api.alert_service.cache_clear()
+    api.channel_worker.cache_clear()
+    registry.queue_backoff_cache_clear()
 
 
 @pytest.fixture
 def aws() -> Iterator[dict[str, str]]:
     with mock_aws():
         reset_process_caches()
-        yield deploy_resources()
+        yield deploy_resources("local", boto3.session.Session())
     reset_process_caches()
 
 
@@ -48,6 +43,35 @@ def aws() -> Iterator[dict[str, str]]:
 def client(aws: dict[str, str]) -> Iterator[Client]:
     with Client(api.app, stage_name="local") as test_client:
         yield test_client
+
+
+@dataclass
+class FanOut:
+    """The whole path after the API: stream, dispatcher, topic, queues, channel functions, partners."""
+
+    outputs: dict[str, str]
+    runner: EventRunner
+    sink: PartnerSink
+
+    def dead_letters(self, channel_output: str = "NewsMediaDeadLetterQueueUrl") -> list[dict[str, Any]]:
+        sqs = boto3.client("sqs")
+        messages = sqs.receive_message(QueueUrl=self.outputs[channel_output], MaxNumberOfMessages=10)
+        return [json.loads(message["Body"]) for message in messages.get("Messages", [])]
+
+
+@pytest.fixture
+def fan_out(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[FanOut]:
+    sink = PartnerSink().start()
+    directory, partner_secrets = local_partners(sink.url, "local")
+    sink.trust(partner_secrets)
+    store_secrets(directory, partner_secrets, boto3.client("ssm"))
+    environment = function_environment(aws, "local", directory, retry_base_seconds=0)
+    for name, value in {**environment, "WEBHOOK_TIMEOUT_SECONDS": "0.5"}.items():
+        monkeypatch.setenv(name, value)
+    reset_process_caches()
+    runner = event_runner(api, boto3.session.Session(), aws)
+    yield FanOut(aws, runner, sink)
+    sink.stop()
 
 
 def send(client: Client, method: str, path: str, body: Any = None, **headers: str) -> Any:
