@@ -6,12 +6,16 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 
 API_PORT ?= 8000
 MOTO_PORT ?= 5000
+SINK_PORT ?= 8025
 export AWS_DEFAULT_REGION ?= eu-west-1
 
-.PHONY: run test lint typecheck unit functional e2e bench fmt clean
+.PHONY: run demo package test lint typecheck unit functional e2e bench fmt clean
 
 run: $(STAMP)
-	$(BIN)/python -m chalicelib.local.stack --api-port $(API_PORT) --moto-port $(MOTO_PORT)
+	$(BIN)/python -m chalicelib.local.stack --api-port $(API_PORT) --moto-port $(MOTO_PORT) --sink-port $(SINK_PORT)
+
+demo: $(STAMP)
+	$(BIN)/python -m chalicelib.local.demo --api http://127.0.0.1:$(API_PORT) --sink http://127.0.0.1:$(SINK_PORT)
 
 test: lint typecheck
 	$(BIN)/python -m pytest
@@ -19,7 +23,7 @@ test: lint typecheck
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/cfn-lint infra/*.json
+	$(BIN)/cfn-lint infra/resources.json
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -29,6 +33,14 @@ unit functional e2e: $(STAMP)
 
 bench: $(STAMP)
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+STAGE ?= dev
+package: $(STAMP)
+	mkdir -p build
+	$(BIN)/python infra/merge.py > build/merge-template.json
+	$(BIN)/chalice package --stage $(STAGE) --merge-template build/merge-template.json build/$(STAGE)
+	$(BIN)/cfn-lint build/$(STAGE)/sam.json
+	@echo "deployable template: build/$(STAGE)/sam.json (code: build/$(STAGE)/deployment.zip)"
 
 fmt: $(STAMP)
 	$(BIN)/ruff format .

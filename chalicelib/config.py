@@ -6,7 +6,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -17,7 +17,10 @@ class Settings(BaseModel):
     model_config = ConfigDict(alias_generator=str.upper, populate_by_name=True, extra="ignore", frozen=True)
 
     alerts_table: str = "kind-alarm-local-alerts"
-    aws_default_region: str = "eu-west-1"
+    # Lambda sets AWS_REGION (and reserves AWS_DEFAULT_REGION); the CLI and the local stack set the latter.
+    aws_default_region: str = Field(
+        default="eu-west-1", validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION")
+    )
     service_area_file: Path = _PACKAGE_DIR / "geo" / "service_area.geojson"
     # The longest an alert may run before it must be renewed by an update.
     max_alert_hours: int = Field(default=14 * 24, ge=1)

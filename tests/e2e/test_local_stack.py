@@ -6,8 +6,8 @@ import boto3
 import pytest
 import requests
 
+from chalicelib.local.process import start_local_stack
 from tests.conftest import alert_body
-from tests.e2e.conftest import start_local_stack
 
 pytestmark = pytest.mark.e2e
 

@@ -1,0 +1,110 @@
+"""`make demo`: post a sample alert, show its deliveries per channel, cancel it, show the retractions.
+
+Uses the stack `make run` started when it answers on the given ports, else starts one of its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import requests
+
+from chalicelib.local.process import LocalStackProcess, start_local_stack
+
+FINISHED = {"delivered", "failed", "retracted"}
+
+
+def sample_alert(reference: str) -> dict[str, Any]:
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    return {
+        "reference": reference,
+        "level": "kind_alarm",
+        "status": "actual",
+        "child": {"name": "Sanne de Vries", "age": 9, "description": "1,30 m, blond haar, rode jas"},
+        "headline": {"nl": "Sanne (9) vermist in Utrecht", "en": "Sanne (9) missing in Utrecht"},
+        "instruction": {"nl": "Zie je Sanne? Bel direct 112.", "en": "Seen Sanne? Call 112 now."},
+        "last_seen": {
+            "at": (now - timedelta(minutes=20)).isoformat(),
+            "place": "Utrecht Centraal",
+            "lat": 52.0894,
+            "lon": 5.1101,
+        },
+        "area": {"type": "circle", "lat": 52.0894, "lon": 5.1101, "radius_km": 15},
+        "contact": {"phone": "0800-6070"},
+        "expires_at": (now + timedelta(hours=24)).isoformat(),
+    }
+
+
+def wait_for_deliveries(api: str, alert_id: str, version: int, timeout: float = 30.0) -> dict[str, Any]:
+    """Poll the alert until every channel's record has reached ``version`` and finished."""
+    deadline = time.monotonic() + timeout
+    while True:
+        deliveries = requests.get(f"{api}/alerts/{alert_id}", timeout=5).json()["deliveries"]
+        done = deliveries and all(r["version"] >= version and r["state"] in FINISHED for r in deliveries.values())
+        if done or time.monotonic() > deadline:
+            return dict(deliveries)
+        time.sleep(0.1)
+
+
+def show(title: str, deliveries: dict[str, Any], sink_items: list[dict[str, Any]]) -> None:
+    print(f"\n== {title}")
+    for channel, record in sorted(deliveries.items()):
+        seconds = record.get("seconds_to_delivery")
+        timing = f" in {seconds:.2f} s" if seconds is not None else ""
+        print(f"  {channel}: {record['state']} (version {record['version']}){timing}")
+        for target, result in sorted(record.get("targets", {}).items()):
+            print(
+                f"    {target}: {result['state']} after {result['attempts']} attempt(s), ref {result.get('reference')}"
+            )
+    for item in sink_items:
+        payload = item["payload"]
+        signed = "signature valid" if item["verified"] else "SIGNATURE INVALID"
+        print(f"  partner sink <- {item['partner']}: {payload['type']} v{payload['alert']['version']} ({signed})")
+
+
+def run(api: str, sink: str) -> None:
+    reference = f"BN-DEMO-{int(time.time())}"
+    created = requests.post(f"{api}/alerts", json=sample_alert(reference), timeout=10).json()
+    alert_id = created["id"]
+    print(f"created alert {alert_id} ({reference}), version {created['version']}")
+    deliveries = wait_for_deliveries(api, alert_id, 1)
+    show("published", deliveries, _sink_items(sink, alert_id))
+    cancelled = requests.post(f"{api}/alerts/{alert_id}/cancel", json={"reason": "found"}, timeout=10).json()
+    print(f"\ncancelled (found): state {cancelled['state']}, version {cancelled['version']}")
+    deliveries = wait_for_deliveries(api, alert_id, cancelled["version"])
+    show("retracted", deliveries, [i for i in _sink_items(sink, alert_id) if i["payload"]["type"] == "alert.retracted"])
+
+
+def _sink_items(sink: str, alert_id: str) -> list[dict[str, Any]]:
+    items = requests.get(f"{sink}/deliveries", timeout=5).json()
+    return [item for item in items if (item.get("payload") or {}).get("alert", {}).get("id") == alert_id]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--api", default="http://127.0.0.1:8000")
+    parser.add_argument("--sink", default="http://127.0.0.1:8025")
+    options = parser.parse_args(argv)
+    own: LocalStackProcess | None = None
+    try:
+        requests.get(options.sink, timeout=1)
+    except requests.ConnectionError:
+        print("no local stack running; starting one for this demo", file=sys.stderr)
+        own = start_local_stack()
+        options.api, options.sink = own.api, own.sink
+    try:
+        run(options.api, options.sink)
+        if own is None:
+            print(f"\nevery delivery, with its images: {options.sink}/")
+    finally:
+        if own is not None:
+            own.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

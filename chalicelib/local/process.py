@@ -1,0 +1,61 @@
+"""The local stack as a child process on free ports: for the end-to-end tests, `make demo` and the benchmarks."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class LocalStackProcess:
+    api: str
+    aws: str
+    sink: str
+    process: subprocess.Popen[str]
+    output: list[str] = field(default_factory=list)
+
+    def stop(self) -> int:
+        """Stop it as Ctrl-C would, and return its exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            self.process.wait(timeout=20)
+        if self.process.stdout:
+            self.output.extend(self.process.stdout.read().splitlines())
+        return self.process.returncode
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_local_stack(timeout: float = 60.0) -> LocalStackProcess:
+    ports = {"api": free_port(), "moto": free_port(), "sink": free_port()}
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
+    command = [sys.executable, "-m", "chalicelib.local.stack"]
+    command += [f"--{name}-port={port}" for name, port in ports.items()]
+    process = subprocess.Popen(  # noqa: S603 - our own module, with our own arguments
+        command, cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    output: list[str] = []
+    deadline = time.monotonic() + timeout
+    assert process.stdout is not None
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line and process.poll() is not None:
+            raise RuntimeError("the local stack exited early:\n" + "\n".join(output))
+        output.append(line.rstrip("\n"))
+        if line.strip() == "ready":
+            api, aws, sink = (f"http://127.0.0.1:{ports[name]}" for name in ("api", "moto", "sink"))
+            return LocalStackProcess(api=api, aws=aws, sink=sink, process=process, output=output)
+    process.kill()
+    raise RuntimeError("the local stack did not become ready:\n" + "\n".join(output))
