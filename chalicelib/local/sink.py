@@ -24,6 +24,7 @@ class Misbehaviour:
     status: int = 500
     times: int | None = None  # None: until told otherwise
     delay_seconds: float = 0.0
+    retry_after: int | None = None
 
 
 class PartnerSink:
@@ -68,7 +69,10 @@ class PartnerSink:
         if failure is not None:
             time.sleep(failure.delay_seconds)
             if failure.status >= 300:
-                return failure.status, {"error": "partner unavailable (sink told to fail)"}
+                answer: dict[str, Any] = {"error": "partner unavailable (sink told to fail)"}
+                if failure.retry_after is not None:
+                    answer["retry_after"] = failure.retry_after
+                return failure.status, answer
         verified, document = self._verify(partner, headers, body)
         with self._lock:
             seen = [item for item in self._deliveries if item["webhook_id"] == headers.get("webhook-id")]
@@ -135,7 +139,8 @@ class _SinkHandler(BaseHTTPRequestHandler):
         route, _, partner = self.path.strip("/").partition("/")
         if route == "webhooks" and partner:
             status, answer = self.server.sink.receive(partner, {k.lower(): v for k, v in self.headers.items()}, body)
-            self._send(status, json.dumps(answer).encode(), "application/json")
+            extra = {"Retry-After": str(answer["retry_after"])} if "retry_after" in answer else {}
+            self._send(status, json.dumps(answer).encode(), "application/json", extra)
         elif route == "misbehave" and partner:
             document = json.loads(body or b"null")
             self.server.sink.misbehave(partner, Misbehaviour(**document) if document else None)
@@ -151,8 +156,10 @@ class _SinkHandler(BaseHTTPRequestHandler):
         else:
             self._send(404, b'{"error": "no such path"}', "application/json")
 
-    def _send(self, status: int, body: bytes, content_type: str) -> None:
+    def _send(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
         self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()

@@ -181,3 +181,21 @@ def test_a_stream_record_that_cannot_be_published_is_retried(client, fan_out, mo
     create(client)
     fan_out.runner.drain()
     assert len(calls) >= 2
+
+
+def test_a_rate_limited_newsroom_is_not_hammered(client, fan_out):
+    # Given a newsroom answering 429 with Retry-After: 120
+    fan_out.sink.misbehave("anp", Misbehaviour(status=429, retry_after=120))
+    alert = create(client)
+    # When the channel has run
+    fan_out.runner.drain()
+    # Then it tried once, and the event waits out the partner's 120 s out of sight instead of coming straight back
+    assert fan_out.sink.deliveries("anp") == []
+    record = read(client, alert["id"])["deliveries"]["news_media"]
+    assert (record["state"], record["targets"]["anp"]["attempts"]) == ("failed", 1)
+    assert record["targets"]["anp"]["retry_after"] == 120
+    attributes = boto3.client("sqs").get_queue_attributes(
+        QueueUrl=fan_out.outputs["NewsMediaQueueUrl"], AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
+    )["Attributes"]
+    assert attributes["ApproximateNumberOfMessagesNotVisible"] == "1"
+    assert fan_out.dead_letters() == []
