@@ -6,7 +6,7 @@ from datetime import timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from chalice.app import Chalice, DynamoDBEvent, IAMAuthorizer, Request, Response, SQSEvent
+from chalice.app import Chalice, DynamoDBEvent, IAMAuthorizer, Request, Response, S3Event, SQSEvent
 
 from chalicelib.alerts.service import AlertService
 from chalicelib.config import get_settings
@@ -16,9 +16,12 @@ from chalicelib.http.responses import alert_response
 from chalicelib.observability import logger
 
 if TYPE_CHECKING:
+    from chalicelib.alerts.photos import PhotoService
+    from chalicelib.channels.previews import PreviewService
     from chalicelib.channels.worker import ChannelWorker
 
 app = Chalice(app_name="kind-alarm", configure_logs=False)
+app.api.binary_types.append("image/png")
 burgernet = IAMAuthorizer()
 settings = get_settings()
 
@@ -39,7 +42,22 @@ def alert_service() -> AlertService:
         service_area=load_service_area(current.service_area_file),
         max_duration=timedelta(hours=current.max_alert_hours),
         deliveries=DeliveryTable(dynamodb_client(), current.alerts_table),
+        photos=photo_service(),
     )
+
+
+@lru_cache(maxsize=1)
+def photo_service() -> PhotoService:
+    from chalicelib.channels.registry import build_photo_service
+
+    return build_photo_service(get_settings())
+
+
+@lru_cache(maxsize=1)
+def preview_service() -> PreviewService:
+    from chalicelib.channels.previews import PreviewService
+
+    return PreviewService(alert_service(), photo_service(), get_settings().road_sign_pixels())
 
 
 @lru_cache(maxsize=8)
@@ -77,8 +95,9 @@ def create_alert() -> Response:
 @app.route("/alerts/{id}", methods=["GET"], authorizer=burgernet)
 @problems.answers_problems
 def get_alert(id: str) -> Response:  # noqa: A002 - the path parameter's public name
-    alert, deliveries = alert_service().status(alert_id(id))
-    return alert_response(alert, deliveries={channel: record.public() for channel, record in deliveries.items()})
+    status = alert_service().status(alert_id(id))
+    deliveries = {channel: record.public() for channel, record in status.deliveries.items()}
+    return alert_response(status.alert, deliveries=deliveries, photo_urls=status.photo_urls)
 
 
 @app.route("/alerts/{id}", methods=["PATCH"], authorizer=burgernet, content_types=MERGE_PATCH)
@@ -95,6 +114,25 @@ def cancel_alert(id: str) -> Response:  # noqa: A002
     checked_id = alert_id(id)
     version = optional_version(_request().headers.get("if-match"))
     return alert_response(alert_service().cancel(checked_id, _body(), version))
+
+
+@app.route("/alerts/{id}/previews/{channel}", methods=["GET"], authorizer=burgernet)
+@problems.answers_problems
+def preview(id: str, channel: str) -> Response:  # noqa: A002
+    shown = preview_service().preview(alert_id(id), channel)
+    headers: dict[str, str | list[str]] = {"Content-Type": shown.content_type, "Cache-Control": "no-store"}
+    return Response(body=shown.body, status_code=200, headers=headers)
+
+
+@app.route("/photos", methods=["POST"], authorizer=burgernet, content_types=JSON)
+@problems.answers_problems
+def start_photo_upload() -> Response:
+    return Response(body=photo_service().start_upload(_body()), status_code=201, headers={"Cache-Control": "no-store"})
+
+
+@app.on_s3_event(bucket=settings.photos_bucket, events=["s3:ObjectCreated:*"], prefix="uploads/", name="photo_upload")
+def photo_upload(event: S3Event) -> None:
+    photo_service().process_upload(event.key)
 
 
 @app.on_dynamodb_record(stream_arn=settings.alerts_stream_arn, batch_size=100, starting_position="TRIM_HORIZON")

@@ -39,6 +39,18 @@ class Settings(BaseModel):
     retry_base_seconds: int = Field(default=10, ge=0)
     retry_max_seconds: int = Field(default=900, ge=0, le=43200)
 
+    # Photos.
+    photos_bucket: str = "kind-alarm-local-photos-123456789012"
+    max_upload_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
+    upload_url_seconds: int = Field(default=900, ge=60, le=3600)
+    # Channels fetch renditions through expiring URLs; signed with a role's credentials they end with those too.
+    photo_url_seconds: int = Field(default=6 * 3600, ge=60, le=7 * 24 * 3600)
+    road_sign_size: str = Field(default="480x270", pattern=r"^[1-9][0-9]{1,3}x[1-9][0-9]{1,3}$")
+
+    def road_sign_pixels(self) -> tuple[int, int]:
+        width, height = self.road_sign_size.split("x")
+        return int(width), int(height)
+
     def channel_queue(self, channel: str) -> str:
         return self.channel_queue_prefix + channel.replace("_", "-")
 

@@ -48,6 +48,13 @@ class AlertNotFoundError(KindAlarmError):
         )
 
 
+class UnknownPreviewError(KindAlarmError):
+    """No preview of this channel for this alert."""
+
+    def __init__(self, channel: str, why: str) -> None:
+        super().__init__(f"No preview of {channel[:40]!r}: {why}.", (FieldError(why, parameter="channel"),))
+
+
 class AlertClosedError(KindAlarmError):
     """A change to an alert that is already cancelled or expired."""
 

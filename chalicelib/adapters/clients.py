@@ -32,11 +32,16 @@ def sqs_client() -> Any:
 
 
 @lru_cache(maxsize=1)
+def s3_client() -> Any:
+    return _client("s3")
+
+
+@lru_cache(maxsize=1)
 def ssm_client() -> Any:
     return _client("ssm")
 
 
 def reset_clients() -> None:
     """Forget every client, for a process whose endpoint or credentials changed (tests, the local stack)."""
-    for factory in (dynamodb_client, sns_client, sqs_client, ssm_client):
+    for factory in (dynamodb_client, sns_client, sqs_client, s3_client, ssm_client):
         factory.cache_clear()

@@ -48,7 +48,10 @@ WHOLE_VALUE_FIELDS = frozenset({"area", "photo"})
 def patched_content(alert: Alert, patch: dict[str, Any]) -> AlertContent:
     """The alert's content with ``patch`` merged in, validated as a whole."""
     _check_patch_fields(patch)
-    base = {key: value for key, value in alert.content().items() if key not in WHOLE_VALUE_FIELDS & patch.keys()}
+    replaced = WHOLE_VALUE_FIELDS & patch.keys()
+    if patch.get("photo") is not None:
+        replaced |= {"photo_id"}  # a new inline photo takes the place of the stored one
+    base = {key: value for key, value in alert.content().items() if key not in replaced}
     return parse_model(AlertContent, merge_patch(base, patch))
 
 

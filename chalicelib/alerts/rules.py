@@ -1,4 +1,4 @@
-"""Rules an alert's content must meet beyond its shape: time window, service area, photo availability."""
+"""Rules an alert's content must meet beyond its shape: its time window and the service area."""
 
 from __future__ import annotations
 
@@ -22,21 +22,11 @@ def check_content(
 ) -> None:
     """Raise ``InvalidAlertError`` listing every rule ``content`` breaks."""
     errors = [
-        *_photo_errors(content),
         *_time_errors(content, now, max_duration, check_expiry),
         *_place_errors(content, service_area),
     ]
     if errors:
         raise InvalidAlertError(tuple(errors))
-
-
-def _photo_errors(content: AlertContent) -> list[FieldError]:
-    message = "photos are not accepted yet; send the alert without a photo"
-    if content.photo is not None:
-        return [FieldError(message, pointer="/photo")]
-    if content.photo_id is not None:
-        return [FieldError(message, pointer="/photo_id")]
-    return []
 
 
 def _time_errors(content: AlertContent, now: datetime, max_duration: timedelta, check_expiry: bool) -> list[FieldError]:

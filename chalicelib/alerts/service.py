@@ -6,19 +6,22 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from chalicelib.alerts import lifecycle
+from chalicelib.alerts.photos import PhotoService
 from chalicelib.alerts.rules import check_content
 from chalicelib.alerts.store import AlertStore, StaleWriteError
-from chalicelib.errors import AlertBusyError, AlertNotFoundError, VersionMismatchError
+from chalicelib.channels.policy import deployed_channels_for
+from chalicelib.errors import AlertBusyError, AlertNotFoundError, FieldError, InvalidAlertError, VersionMismatchError
 from chalicelib.geo.areas import ServiceArea
-from chalicelib.models.alert import Alert, AlertCancel, AlertCreate
+from chalicelib.models.alert import Alert, AlertCancel, AlertContent, AlertCreate
 from chalicelib.models.events import DeliveryRecord
 from chalicelib.models.validation import parse_model
 from chalicelib.observability import logger
 
 _CANCEL_ATTEMPTS = 5
+ContentT = TypeVar("ContentT", bound=AlertContent)
 
 
 def _utc_now() -> datetime:
@@ -39,6 +42,13 @@ class DeliveryLog(Protocol):
     def for_alert(self, alert_id: str) -> list[DeliveryRecord]: ...
 
 
+@dataclass(frozen=True)
+class AlertStatus:
+    alert: Alert
+    deliveries: dict[str, DeliveryRecord]
+    photo_urls: dict[str, str]
+
+
 class AlertService:
     def __init__(
         self,
@@ -46,11 +56,13 @@ class AlertService:
         service_area: ServiceArea,
         max_duration: timedelta,
         deliveries: DeliveryLog | None = None,
+        photos: PhotoService | None = None,
         clock: Callable[[], datetime] = _utc_now,
         new_id: Callable[[], str] = _new_id,
     ) -> None:
         self._store = store
         self._deliveries = deliveries
+        self._photos = photos
         self._service_area = service_area
         self._max_duration = max_duration
         self._clock = clock
@@ -60,6 +72,7 @@ class AlertService:
         request = parse_model(AlertCreate, body)
         now = self._clock()
         check_content(request, now=now, max_duration=self._max_duration, service_area=self._service_area)
+        request = self._with_stored_photo(request, request.reference, None)
         alert, created = self._store.insert(lifecycle.new_alert(request, self._new_id(), now))
         _log("alert created" if created else "alert create repeated", alert)
         return Created(alert, created)
@@ -70,11 +83,12 @@ class AlertService:
             raise AlertNotFoundError(alert_id)
         return alert
 
-    def status(self, alert_id: str) -> tuple[Alert, dict[str, DeliveryRecord]]:
-        """The alert and, per channel, what was delivered."""
+    def status(self, alert_id: str) -> AlertStatus:
+        """The alert, per channel what was delivered, and expiring links to its photo."""
         alert = self.get(alert_id)
         records = self._deliveries.for_alert(alert_id) if self._deliveries else []
-        return alert, {record.channel: record for record in records}
+        urls = self._photos.urls(alert.photo_id) if self._photos and alert.state == "active" else {}
+        return AlertStatus(alert, {record.channel: record for record in records}, urls)
 
     def update(self, alert_id: str, patch: Any, expected_version: int) -> Alert:
         alert = self._current(alert_id, expected_version)
@@ -89,7 +103,11 @@ class AlertService:
             service_area=self._service_area,
             check_expiry="expires_at" in patch,
         )
-        return self._write(lifecycle.revise(alert, content, now), expected_version, "alert updated")
+        content = self._with_stored_photo(content, alert.reference, alert.photo_id)
+        updated = self._write(lifecycle.revise(alert, content, now), expected_version, "alert updated")
+        if self._photos and alert.photo_id not in (None, updated.photo_id):
+            self._photos.delete(alert.photo_id)
+        return updated
 
     def cancel(self, alert_id: str, body: Any, expected_version: int | None) -> Alert:
         """Cancel the alert; cancelling a cancelled or expired alert returns it unchanged.
@@ -109,8 +127,22 @@ class AlertService:
             except StaleWriteError:
                 continue
             _log("alert cancelled", cancelled)
+            if self._photos and not deployed_channels_for(cancelled.level):
+                # No channel has to retract first: the photo goes now.
+                self._photos.delete(cancelled.photo_id)
             return cancelled
         raise AlertBusyError(alert_id)
+
+    def _with_stored_photo(self, content: ContentT, reference: str, current_photo_id: str | None) -> ContentT:
+        """The content with an inline photo processed and stored, and only its id kept; a newly named photo checked."""
+        if content.photo is not None:
+            if self._photos is None:
+                raise InvalidAlertError((FieldError("photos are not accepted here", pointer="/photo"),))
+            photo_id = self._photos.accept_inline(reference, content.photo)
+            return content.model_copy(update={"photo": None, "photo_id": photo_id})
+        if content.photo_id not in (None, current_photo_id) and self._photos is not None:
+            self._photos.require_ready(content.photo_id)
+        return content
 
     def _current(self, alert_id: str, expected_version: int) -> Alert:
         alert = self.get(alert_id)

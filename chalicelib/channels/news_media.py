@@ -37,8 +37,12 @@ class Secrets(Protocol):
     def get(self, name: str) -> str: ...
 
 
-def render(alert: Alert) -> dict[str, Any]:
-    """The newsroom payload: the whole alert in Dutch and English. Pure."""
+class PhotoLinks(Protocol):
+    def urls(self, photo_id: str | None) -> dict[str, str]: ...
+
+
+def render(alert: Alert, photo_urls: dict[str, str]) -> dict[str, Any]:
+    """The newsroom payload: the whole alert in Dutch and English, with a link to the master photo. Pure."""
     payload = {
         "type": "alert.published" if alert.version == 1 else "alert.updated",
         "alert": {
@@ -53,7 +57,7 @@ def render(alert: Alert) -> dict[str, Any]:
                 include={"headline", "instruction", "child", "last_seen", "area", "contact", "expires_at"},
                 exclude_none=True,
             ),
-            "photo_url": None,
+            "photo_url": photo_urls.get("master"),
         },
     }
     size = len(json.dumps(payload, ensure_ascii=False).encode("utf-8"))
@@ -83,12 +87,13 @@ def render_retraction(alert: Alert) -> dict[str, Any]:
 class NewsMediaChannel:
     name = NAME
 
-    def __init__(self, sender: WebhookSender, secrets: Secrets) -> None:
+    def __init__(self, sender: WebhookSender, secrets: Secrets, photos: PhotoLinks) -> None:
         self._sender = sender
         self._secrets = secrets
+        self._photos = photos
 
     def render(self, alert: Alert) -> dict[str, Any]:
-        return render(alert)
+        return render(alert, self._photos.urls(alert.photo_id))
 
     def deliver(self, content: dict[str, Any], target: WebhookTarget, delivery_id: str) -> str | None:
         secret = self._secrets.get(target.secret_parameter)

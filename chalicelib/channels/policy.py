@@ -12,6 +12,14 @@ CHANNELS_BY_LEVEL: dict[Level, tuple[str, ...]] = {
 }
 
 
+# The channels that have a queue and a function so far; a photo is deleted once all of these have retracted.
+DEPLOYED_CHANNELS = ("news_media",)
+
+
+def deployed_channels_for(level: Level) -> tuple[str, ...]:
+    return tuple(channel for channel in CHANNELS_BY_LEVEL[level] if channel in DEPLOYED_CHANNELS)
+
+
 def levels_served_by(channel: str) -> list[str]:
     return sorted(level for level, channels in CHANNELS_BY_LEVEL.items() if channel in channels)
 

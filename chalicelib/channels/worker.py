@@ -55,7 +55,9 @@ class ChannelWorker:
         records: DeliveryStore,
         directory: PartnerDirectory,
         clock: Callable[[], datetime] = _utc_now,
+        on_retracted: Callable[[Alert], None] | None = None,
     ) -> None:
+        self._on_retracted = on_retracted
         self._channel = channel
         self._alerts = alerts
         self._records = records
@@ -84,6 +86,8 @@ class ChannelWorker:
         self._log(f"delivery {record.state}", alert.id, alert.version, targets=_states(record))
         if record.state == "failed":
             raise DeliveryFailedError(record.detail or "delivery failed", outcome.retry_after)
+        if record.state == "retracted" and self._on_retracted is not None:
+            self._on_retracted(alert)
         return record
 
     def _publish(self, alert: Alert, previous: DeliveryRecord | None, targets: tuple[WebhookTarget, ...]) -> _Outcome:

@@ -10,11 +10,15 @@ from chalicelib.config import get_settings
 from chalicelib.models.alert import Alert, AlertLinks, AlertResource
 
 
-def alert_resource(alert: Alert, deliveries: dict[str, Any] | None = None) -> AlertResource:
+def alert_resource(
+    alert: Alert, deliveries: dict[str, Any] | None = None, photo_urls: dict[str, str] | None = None
+) -> AlertResource:
     base = f"{get_settings().public_base_url}/alerts/{alert.id}"
+    photo = {"id": alert.photo_id, "renditions": photo_urls or {}} if alert.photo_id else None
     return AlertResource.model_validate(
         {
             **alert.model_dump(exclude={"photo", "photo_id"}),
+            "photo": photo,
             "links": AlertLinks(self=base, cancel=f"{base}/cancel"),
             "deliveries": deliveries or {},
         },
@@ -22,8 +26,13 @@ def alert_resource(alert: Alert, deliveries: dict[str, Any] | None = None) -> Al
     )
 
 
-def alert_response(alert: Alert, status: int = 200, deliveries: dict[str, Any] | None = None) -> Response:
-    resource = alert_resource(alert, deliveries)
+def alert_response(
+    alert: Alert,
+    status: int = 200,
+    deliveries: dict[str, Any] | None = None,
+    photo_urls: dict[str, str] | None = None,
+) -> Response:
+    resource = alert_resource(alert, deliveries, photo_urls)
     headers: dict[str, str | list[str]] = {
         "Content-Type": "application/json",
         "ETag": f'"{alert.version}"',

@@ -34,6 +34,14 @@ class LambdaContext:
 
 
 @dataclass(frozen=True)
+class PhotoUploads:
+    """The bucket whose ``uploads/`` objects S3 would announce to the photo function."""
+
+    bucket: str
+    handler: Handler
+
+
+@dataclass(frozen=True)
 class ChannelQueue:
     url: str
     arn: str
@@ -41,9 +49,18 @@ class ChannelQueue:
 
 
 class EventRunner:
-    def __init__(self, session: Any, stream_arn: str, dispatch: Handler, queues: dict[str, ChannelQueue]) -> None:
+    def __init__(
+        self,
+        session: Any,
+        stream_arn: str,
+        dispatch: Handler,
+        queues: dict[str, ChannelQueue],
+        uploads: PhotoUploads | None = None,
+    ) -> None:
         self._streams = session.client("dynamodbstreams")
         self._sqs = session.client("sqs")
+        self._s3 = session.client("s3")
+        self._uploads = uploads
         self._stream_arn = stream_arn
         self._dispatch = dispatch
         self._queues = queues
@@ -63,7 +80,7 @@ class EventRunner:
 
     def run_once(self) -> int:
         """One poll of the stream and of every queue; returns how many records and messages were handled."""
-        handled = self._poll_stream()
+        handled = self._poll_uploads() + self._poll_stream()
         for name, queue in self._queues.items():
             handled += self._poll_queue(name, queue)
         return handled
@@ -83,6 +100,21 @@ class EventRunner:
             except Exception as error:  # noqa: BLE001 - the runner must keep running, as Lambda would
                 logger.error("event runner poll failed", extra={"error_type": type(error).__name__})
             self._stop.wait(POLL_SECONDS)
+
+    def _poll_uploads(self) -> int:
+        """moto sends no S3 notifications; announce each upload to the photo function as S3 would."""
+        if self._uploads is None:
+            return 0
+        listing = self._s3.list_objects_v2(Bucket=self._uploads.bucket, Prefix="uploads/")
+        keys = [item["Key"] for item in listing.get("Contents", [])]
+        for key in keys:
+            event = {"Records": [_s3_record(self._uploads.bucket, key)]}
+            try:
+                self._uploads.handler(event, _context("photo_upload"))
+            except Exception as error:  # noqa: BLE001 - an invocation error, as Lambda would see it
+                logger.error("photo upload handler failed", extra={"error_type": type(error).__name__})
+                self._s3.delete_object(Bucket=self._uploads.bucket, Key=key)
+        return len(keys)
 
     def _poll_stream(self) -> int:
         if self._iterator is None:
@@ -150,6 +182,16 @@ def _failed_items(handler: Handler, event: dict[str, Any], name: str, identifier
         logger.error("handler failed", extra={"function": name, "error_type": type(error).__name__})
         return identifiers
     return [item["itemIdentifier"] for item in (result or {}).get("batchItemFailures", [])]
+
+
+def _s3_record(bucket: str, key: str) -> dict[str, Any]:
+    return {
+        "eventVersion": "2.1",
+        "eventSource": "aws:s3",
+        "awsRegion": "eu-west-1",
+        "eventName": "ObjectCreated:Post",
+        "s3": {"bucket": {"name": bucket, "arn": f"arn:aws:s3:::{bucket}"}, "object": {"key": key}},
+    }
 
 
 def _lambda_sqs_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:

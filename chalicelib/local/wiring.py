@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.channels.targets import PartnerDirectory
-from chalicelib.local.runner import ChannelQueue, EventRunner
+from chalicelib.local.runner import ChannelQueue, EventRunner, PhotoUploads
 
 # Channel name -> the stack outputs naming its queue.
 CHANNEL_QUEUES = {"news_media": ("NewsMediaQueueUrl", "NewsMediaQueueArn")}
@@ -22,6 +22,7 @@ def function_environment(
         "CHANNEL_QUEUE_PREFIX": f"kind-alarm-{stage}-",
         "PARTNERS": directory.model_dump_json(),
         "RETRY_BASE_SECONDS": str(retry_base_seconds),
+        "PHOTOS_BUCKET": outputs["PhotosBucketName"],
     }
 
 
@@ -31,4 +32,5 @@ def event_runner(app_module: Any, session: Any, outputs: dict[str, str]) -> Even
         name: ChannelQueue(outputs[url_key], outputs[arn_key], getattr(app_module, name))
         for name, (url_key, arn_key) in CHANNEL_QUEUES.items()
     }
-    return EventRunner(session, outputs["AlertsTableStreamArn"], app_module.dispatch, queues)
+    uploads = PhotoUploads(outputs["PhotosBucketName"], app_module.photo_upload)
+    return EventRunner(session, outputs["AlertsTableStreamArn"], app_module.dispatch, queues, uploads)

@@ -158,6 +158,12 @@ class Alert(AlertCreate):
         return self.model_dump(mode="json", include=set(MUTABLE_FIELDS), exclude_none=True)
 
 
+class PhotoLinks(ApiModel):
+    id: str
+    # Expiring URLs of each rendition; present while the alert is active.
+    renditions: dict[str, str] = Field(default_factory=dict)
+
+
 class AlertLinks(ApiModel):
     self: str
     cancel: str
@@ -178,6 +184,7 @@ class AlertResource(ApiModel):
     last_seen: LastSeen
     area: Area
     contact: Contact
+    photo: PhotoLinks | None = None
     expires_at: datetime
     created_at: datetime
     updated_at: datetime

@@ -28,6 +28,8 @@ def reset_process_caches() -> None:
     reset_clients()
     api.alert_service.cache_clear()
     api.channel_worker.cache_clear()
+    api.photo_service.cache_clear()
+    api.preview_service.cache_clear()
     registry.queue_backoff_cache_clear()
 
 

@@ -179,9 +179,37 @@ CASES = [
             area={"type": "polygon", "coordinates": [[[5.0, 52.0], [505.0, 52.0], [5.2, 52.2], [5.0, 52.0]]]}
         ),
     ),
-    # Photos are not processed yet
-    Bad("inline photo", 422, at("/photo"), body=alert_body(photo={"content_type": "image/jpeg", "data": "/9j/4AAQ"})),
-    Bad("photo id", 422, at("/photo_id"), body=alert_body(photo_id="p-123")),
+    # Photos
+    Bad(
+        "inline photo that is no image",
+        422,
+        at("/photo/data"),
+        body=alert_body(photo={"content_type": "image/jpeg", "data": "/9j/4AAQ"}),
+    ),
+    Bad(
+        "inline photo not base64",
+        422,
+        at("/photo/data"),
+        body=alert_body(photo={"content_type": "image/jpeg", "data": "not base64!"}),
+    ),
+    Bad(
+        "inline GIF declared as JPEG",
+        422,
+        at("/photo/data"),
+        body=alert_body(photo={"content_type": "image/jpeg", "data": "R0lGODlhAQABAAAAACw="}),
+    ),
+    Bad("unknown photo id", 422, at("/photo_id"), body=alert_body(photo_id="p-123")),
+    Bad("photo upload of a GIF", 422, at("/content_type"), body={"content_type": "image/gif"}, target="/photos"),
+    Bad(
+        "photo upload with extra fields",
+        422,
+        at("/size"),
+        body={"content_type": "image/png", "size": 1},
+        target="/photos",
+    ),
+    Bad(
+        "preview of an unknown channel", 404, {"parameter": "channel"}, method="GET", target="alert/previews/billboards"
+    ),
     Bad(
         "photo of an unsupported type",
         422,
@@ -269,6 +297,7 @@ def test_bad_request_gets_a_problem_naming_the_field(client, existing_alert, cas
         "create": "/alerts",
         "alert": f"/alerts/{existing_alert}",
         "alert/cancel": f"/alerts/{existing_alert}/cancel",
+        "alert/previews/billboards": f"/alerts/{existing_alert}/previews/billboards",
     }
     # When it is sent
     response = send(client, case.method, path.get(case.target, case.target), case.body, **case.headers)

@@ -21,7 +21,7 @@ def an_alert(**overrides: object) -> Alert:
 
 
 def test_newsrooms_get_the_whole_alert_in_both_languages():
-    payload = render(an_alert())
+    payload = render(an_alert(), {})
     assert payload["type"] == "alert.published"
     alert = payload["alert"]
     assert (alert["id"], alert["version"], alert["level"], alert["status"]) == ("a-1", 1, "kind_alarm", "actual")
@@ -35,7 +35,7 @@ def test_newsrooms_get_the_whole_alert_in_both_languages():
 def test_a_later_version_is_an_update():
     alert = an_alert()
     content = lifecycle.patched_content(alert, {"contact": {"phone": "112"}})
-    assert render(lifecycle.revise(alert, content, NOW))["type"] == "alert.updated"
+    assert render(lifecycle.revise(alert, content, NOW), {})["type"] == "alert.updated"
 
 
 def test_the_retraction_names_the_alert_but_not_the_child():
@@ -52,4 +52,4 @@ def test_the_retraction_names_the_alert_but_not_the_child():
 def test_content_over_the_limit_is_refused(monkeypatch):
     monkeypatch.setattr("chalicelib.channels.news_media.MAX_PAYLOAD_BYTES", 500)
     with pytest.raises(ContentError):
-        render(an_alert())
+        render(an_alert(), {})

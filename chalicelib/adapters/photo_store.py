@@ -1,0 +1,75 @@
+"""Photos in the private S3 bucket: renditions under ``photos/<id>/``, uploads under ``uploads/<id>``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from chalicelib.imaging.photo import Rendition
+
+RENDITION_PREFIX = "photos/"
+UPLOAD_PREFIX = "uploads/"
+
+
+class PhotoStore:
+    def __init__(self, s3_client: Any, bucket: str) -> None:
+        self._s3 = s3_client
+        self._bucket = bucket
+
+    def put_renditions(self, photo_id: str, renditions: Iterable[Rendition]) -> list[str]:
+        names = []
+        for rendition in renditions:
+            self._s3.put_object(
+                Bucket=self._bucket,
+                Key=f"{RENDITION_PREFIX}{photo_id}/{rendition.name}.jpg",
+                Body=rendition.data,
+                ContentType=rendition.content_type,
+                CacheControl="private, max-age=3600",
+                ServerSideEncryption="AES256",
+            )
+            names.append(rendition.name)
+        return names
+
+    def rendition(self, photo_id: str, name: str) -> bytes:
+        response = self._s3.get_object(Bucket=self._bucket, Key=f"{RENDITION_PREFIX}{photo_id}/{name}.jpg")
+        return bytes(response["Body"].read())
+
+    def urls(self, photo_id: str, names: Iterable[str], seconds: int) -> dict[str, str]:
+        return {
+            name: self._s3.generate_presigned_url(
+                "get_object",
+                Params={"Bucket": self._bucket, "Key": f"{RENDITION_PREFIX}{photo_id}/{name}.jpg"},
+                ExpiresIn=seconds,
+            )
+            for name in names
+        }
+
+    def delete(self, photo_id: str) -> int:
+        """Delete every rendition of the photo; returns how many objects went."""
+        listing = self._s3.list_objects_v2(Bucket=self._bucket, Prefix=f"{RENDITION_PREFIX}{photo_id}/")
+        keys = [{"Key": item["Key"]} for item in listing.get("Contents", [])]
+        if keys:
+            self._s3.delete_objects(Bucket=self._bucket, Delete={"Objects": keys, "Quiet": True})
+        return len(keys)
+
+    def upload_form(self, photo_id: str, content_type: str, max_bytes: int, seconds: int) -> dict[str, Any]:
+        """A presigned POST: S3 itself refuses another content type or a body over ``max_bytes``."""
+        return dict(
+            self._s3.generate_presigned_post(
+                Bucket=self._bucket,
+                Key=f"{UPLOAD_PREFIX}{photo_id}",
+                Fields={"Content-Type": content_type},
+                Conditions=[{"Content-Type": content_type}, ["content-length-range", 1, max_bytes]],
+                ExpiresIn=seconds,
+            )
+        )
+
+    def take_upload(self, key: str) -> bytes:
+        """Read an upload and remove it: only the cleaned renditions are kept."""
+        data = bytes(self._s3.get_object(Bucket=self._bucket, Key=key)["Body"].read())
+        self._s3.delete_object(Bucket=self._bucket, Key=key)
+        return data
+
+    def pending_uploads(self) -> list[str]:
+        listing = self._s3.list_objects_v2(Bucket=self._bucket, Prefix=UPLOAD_PREFIX)
+        return [item["Key"] for item in listing.get("Contents", [])]

@@ -1,0 +1,35 @@
+"""Photos as the API takes and shows them, and as they are recorded."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from chalicelib.models.common import ApiModel
+
+# The renditions every processed photo has (chalicelib.imaging.photo.default_specs makes them).
+RENDITION_NAMES = ("master", "station_poster", "social_card", "push", "feed", "road_sign")
+
+PhotoState = Literal["awaiting_upload", "ready", "rejected"]
+PhotoType = Literal["image/jpeg", "image/png", "image/webp"]
+
+
+class PhotoUploadRequest(ApiModel):
+    """The body of ``POST /photos``."""
+
+    content_type: PhotoType
+
+
+class PhotoRecord(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    state: PhotoState
+    content_type: PhotoType
+    renditions: list[str] = []
+    reason: str | None = None
+    created_at: datetime
+    updated_at: datetime
+    purge_at: int

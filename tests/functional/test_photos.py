@@ -1,0 +1,191 @@
+"""Photos through the API: inline and uploaded, stored clean and private, previewed, and deleted on cancel."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from typing import Any
+
+import boto3
+import pytest
+import requests
+from PIL import Image
+
+from tests.conftest import alert_body
+from tests.functional.conftest import send
+
+GPS = {1: "N", 2: (52.0, 5.0, 21.8), 3: "E", 4: (5.0, 6.0, 36.4)}
+
+
+def phone_jpeg(orientation: int = 6) -> bytes:
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    exif[0x8825] = GPS
+    out = io.BytesIO()
+    Image.new("RGB", (1200, 900), (150, 110, 90)).save(out, "JPEG", exif=exif)
+    return out.getvalue()
+
+
+def inline(data: bytes, content_type: str = "image/jpeg") -> dict[str, str]:
+    return {"content_type": content_type, "data": base64.b64encode(data).decode()}
+
+
+def objects(aws: dict[str, str], prefix: str = "photos/") -> list[str]:
+    listing = boto3.client("s3").list_objects_v2(Bucket=aws["PhotosBucketName"], Prefix=prefix)
+    return sorted(item["Key"] for item in listing.get("Contents", []))
+
+
+def created(client, **overrides: Any) -> dict[str, Any]:
+    response = send(client, "POST", "/alerts", alert_body(**overrides))
+    assert response.status_code in (200, 201), response.body
+    return json.loads(response.body)
+
+
+def test_an_inline_photo_is_stored_clean_private_and_linked(client, aws):
+    # Given a create with a phone photo (sideways, with GPS)
+    alert = created(client, photo=inline(phone_jpeg()))
+    photo_id = alert["photo"]["id"]
+    # Then every rendition is in the bucket, encrypted, without any metadata
+    keys = objects(aws)
+    assert [key.rsplit("/", 1)[1] for key in keys] == sorted(
+        f"{name}.jpg" for name in ("master", "station_poster", "social_card", "push", "feed", "road_sign")
+    )
+    s3 = boto3.client("s3")
+    for key in keys:
+        head = s3.head_object(Bucket=aws["PhotosBucketName"], Key=key)
+        assert head["ServerSideEncryption"] == "AES256"
+        image = Image.open(io.BytesIO(s3.get_object(Bucket=aws["PhotosBucketName"], Key=key)["Body"].read()))
+        assert not image.getexif()
+    master = Image.open(
+        io.BytesIO(s3.get_object(Bucket=aws["PhotosBucketName"], Key=f"photos/{photo_id}/master.jpg")["Body"].read())
+    )
+    assert master.size == (900, 1200)  # upright
+    # And the alert links to expiring URLs of each rendition, never to the inline data
+    read = json.loads(send(client, "GET", f"/alerts/{alert['id']}").body)
+    assert set(read["photo"]["renditions"]) == {"master", "station_poster", "social_card", "push", "feed", "road_sign"}
+    assert (
+        "Expires=" in read["photo"]["renditions"]["master"] or "X-Amz-Expires" in read["photo"]["renditions"]["master"]
+    )
+    assert "data" not in json.dumps(read["photo"])
+
+
+def test_a_retried_create_with_a_photo_stores_it_once(client, aws):
+    first = created(client, photo=inline(phone_jpeg()))
+    again = created(client, photo=inline(phone_jpeg()))
+    assert again["id"] == first["id"]
+    assert again["photo"]["id"] == first["photo"]["id"]
+    assert len(objects(aws)) == 6
+
+
+def test_a_bad_inline_photo_is_refused_and_nothing_is_stored(client, aws):
+    out = io.BytesIO()
+    Image.new("P", (100, 100)).save(out, "GIF")
+    response = send(client, "POST", "/alerts", alert_body(photo=inline(out.getvalue(), "image/jpeg")))
+    problem = json.loads(response.body)
+    assert response.status_code == 422
+    assert problem["errors"] == [
+        {"pointer": "/photo/data", "detail": "the photo was refused: not a JPEG, PNG or WebP image (it is a GIF)"}
+    ]
+    assert objects(aws) == []
+
+
+def upload(client, data: bytes, content_type: str = "image/jpeg") -> tuple[str, requests.Response]:
+    response = send(client, "POST", "/photos", {"content_type": content_type})
+    assert response.status_code == 201, response.body
+    body = json.loads(response.body)
+    form = body["upload"]
+    posted = requests.post(form["url"], data=form["fields"], files={"file": ("photo", data, content_type)}, timeout=10)
+    return body["photo_id"], posted
+
+
+def test_a_large_photo_goes_through_a_presigned_upload(client, aws, fan_out):
+    # Given a presigned upload form for a JPEG
+    response = send(client, "POST", "/photos", {"content_type": "image/jpeg"})
+    form = json.loads(response.body)["upload"]
+    policy = json.loads(base64.b64decode(form["fields"]["policy"]))
+    # Then S3 itself will refuse another type or a size over the limit
+    assert {"Content-Type": "image/jpeg"} in policy["conditions"]
+    assert ["content-length-range", 1, 25 * 1024 * 1024] in policy["conditions"]
+    # When the photo is uploaded and S3 announces it
+    photo_id, posted = upload(client, phone_jpeg())
+    assert posted.status_code in (200, 204)
+    fan_out.runner.drain()
+    # Then the upload is processed and removed, and an alert can name the photo
+    assert objects(aws, "uploads/") == []
+    assert len(objects(aws, f"photos/{photo_id}/")) == 6
+    alert = created(client, photo_id=photo_id)
+    assert alert["photo"]["id"] == photo_id
+
+
+def test_an_alert_cannot_name_a_photo_that_is_not_ready(client, aws, fan_out):
+    waiting = json.loads(send(client, "POST", "/photos", {"content_type": "image/png"}).body)["photo_id"]
+    rejected, _ = upload(client, b"GIF89a" + b"\x00" * 100, "image/png")
+    fan_out.runner.drain()
+    for photo_id, reason in ((waiting, "not been uploaded"), (rejected, "refused"), ("0" * 32, "no photo has this id")):
+        response = send(client, "POST", "/alerts", alert_body(reference=f"BN-{photo_id[:8]}", photo_id=photo_id))
+        problem = json.loads(response.body)
+        assert response.status_code == 422
+        assert problem["errors"][0]["pointer"] == "/photo_id"
+        assert reason in problem["errors"][0]["detail"]
+
+
+def test_newsrooms_get_the_photo_link_and_cancel_deletes_the_photo(client, aws, fan_out):
+    # Given a delivered alert with a photo
+    alert = created(client, photo=inline(phone_jpeg()))
+    fan_out.runner.drain()
+    photo_url = fan_out.sink.deliveries("anp")[0]["payload"]["alert"]["photo_url"]
+    assert f"photos/{alert['photo']['id']}/master.jpg" in photo_url
+    assert objects(aws)
+    # When the child is found and every newsroom has retracted
+    send(client, "POST", f"/alerts/{alert['id']}/cancel", {"reason": "found"})
+    fan_out.runner.drain()
+    # Then the photo and every rendition are gone
+    assert objects(aws) == []
+    read = json.loads(send(client, "GET", f"/alerts/{alert['id']}").body)
+    assert read["photo"]["renditions"] == {}
+
+
+def test_replacing_the_photo_deletes_the_old_one(client, aws):
+    alert = created(client, photo=inline(phone_jpeg(orientation=1)))
+    old = alert["photo"]["id"]
+    response = send(
+        client, "PATCH", f"/alerts/{alert['id']}", {"photo": inline(phone_jpeg(orientation=3))}, **{"If-Match": '"1"'}
+    )
+    new = json.loads(response.body)["photo"]["id"]
+    assert response.status_code == 200
+    assert new != old
+    assert objects(aws, f"photos/{old}/") == []
+    assert len(objects(aws, f"photos/{new}/")) == 6
+    removed = send(client, "PATCH", f"/alerts/{alert['id']}", {"photo_id": None}, **{"If-Match": '"2"'})
+    assert "photo" not in json.loads(removed.body)
+    assert objects(aws) == []
+
+
+@pytest.mark.parametrize(
+    ("channel", "size"), [("social_media", (1200, 675)), ("station_screens", (1920, 1080)), ("road_signs", (480, 270))]
+)
+def test_visual_channels_preview_as_png(client, aws, channel, size):
+    alert = created(client, photo=inline(phone_jpeg()))
+    response = client.http.get(f"/alerts/{alert['id']}/previews/{channel}", headers={"accept": "image/png"})
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "image/png"
+    image = Image.open(io.BytesIO(response.body))
+    assert (image.format, image.size) == ("PNG", size)
+
+
+def test_news_media_previews_as_its_payload(client, aws):
+    alert = created(client)
+    response = send(client, "GET", f"/alerts/{alert['id']}/previews/news_media")
+    assert response.status_code == 200
+    assert json.loads(response.body)["alert"]["child"]["name"] == "Sanne de Vries"
+
+
+def test_no_preview_for_a_channel_the_level_does_not_use_or_a_closed_alert(client, aws):
+    alert = created(client, level="vermist_kind")
+    response = send(client, "GET", f"/alerts/{alert['id']}/previews/road_signs")
+    assert response.status_code == 404
+    assert "does not carry vermist_kind" in json.loads(response.body)["detail"]
+    send(client, "POST", f"/alerts/{alert['id']}/cancel", {"reason": "found"})
+    closed = send(client, "GET", f"/alerts/{alert['id']}/previews/news_media")
+    assert closed.status_code == 409
