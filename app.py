@@ -6,13 +6,13 @@ from datetime import timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from chalice.app import Chalice, DynamoDBEvent, IAMAuthorizer, Request, Response, S3Event, SQSEvent
+from chalice.app import Chalice, DynamoDBEvent, IAMAuthorizer, Request, Response, SQSEvent
 
 from chalicelib.alerts.service import AlertService
 from chalicelib.config import get_settings
 from chalicelib.http import problems
 from chalicelib.http.requests import alert_id, json_object, optional_version, required_version
-from chalicelib.http.responses import alert_response
+from chalicelib.http.responses import alert_response, private_response
 from chalicelib.observability import logger
 
 if TYPE_CHECKING:
@@ -120,19 +120,20 @@ def cancel_alert(id: str) -> Response:  # noqa: A002
 @problems.answers_problems
 def preview(id: str, channel: str) -> Response:  # noqa: A002
     shown = preview_service().preview(alert_id(id), channel)
-    headers: dict[str, str | list[str]] = {"Content-Type": shown.content_type, "Cache-Control": "no-store"}
-    return Response(body=shown.body, status_code=200, headers=headers)
+    return private_response(shown.body, shown.content_type)
 
 
 @app.route("/photos", methods=["POST"], authorizer=burgernet, content_types=JSON)
 @problems.answers_problems
 def start_photo_upload() -> Response:
-    return Response(body=photo_service().start_upload(_body()), status_code=201, headers={"Cache-Control": "no-store"})
+    return private_response(photo_service().start_upload(_body()), "application/json", status=201)
 
 
-@app.on_s3_event(bucket=settings.photos_bucket, events=["s3:ObjectCreated:*"], prefix="uploads/", name="photo_upload")
-def photo_upload(event: S3Event) -> None:
-    photo_service().process_upload(event.key)
+@app.on_sqs_message(queue=settings.photo_uploads_queue, batch_size=5, name="photo_upload")
+def photo_upload(event: SQSEvent) -> dict[str, Any]:
+    from chalicelib.batches import photo_upload_batch
+
+    return photo_upload_batch(event.to_dict(), event.context, photo_service())
 
 
 @app.on_dynamodb_record(stream_arn=settings.alerts_stream_arn, batch_size=100, starting_position="TRIM_HORIZON")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
+from urllib.parse import unquote_plus
 
 from chalicelib.adapters.event_topic import EventTopic
+from chalicelib.alerts.photos import PhotoService
 from chalicelib.channels.worker import ChannelWorker, DeliveryFailedError
 from chalicelib.dispatch import event_from_record
 from chalicelib.models.events import AlertEvent
@@ -83,3 +86,19 @@ def channel_batch(event: dict[str, Any], context: Any, worker: ChannelWorker, ba
     return dict(
         process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
     )
+
+
+def photo_upload_batch(event: dict[str, Any], context: Any, photos: PhotoService) -> dict[str, Any]:
+    """Process each upload S3 announced; a failure (not a refusal: that is recorded) is retried."""
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
+    def record_handler(record: Any) -> None:
+        notification = json.loads(record.body)
+        for item in notification.get("Records", []):  # S3 first sends an s3:TestEvent without records
+            photos.process_upload(unquote_plus(item["s3"]["object"]["key"]))
+
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+    response = process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )
+    return dict(response)

@@ -41,6 +41,8 @@ class Settings(BaseModel):
 
     # Photos.
     photos_bucket: str = "kind-alarm-local-photos-123456789012"
+    # The bucket announces each upload under uploads/ on this queue (S3 event notification).
+    photo_uploads_queue: str = "kind-alarm-local-photo-uploads"
     max_upload_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
     upload_url_seconds: int = Field(default=900, ge=60, le=3600)
     # Channels fetch renditions through expiring URLs; signed with a role's credentials they end with those too.

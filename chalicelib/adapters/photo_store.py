@@ -30,8 +30,12 @@ class PhotoStore:
             names.append(rendition.name)
         return names
 
-    def rendition(self, photo_id: str, name: str) -> bytes:
-        response = self._s3.get_object(Bucket=self._bucket, Key=f"{RENDITION_PREFIX}{photo_id}/{name}.jpg")
+    def rendition(self, photo_id: str, name: str) -> bytes | None:
+        """The rendition's bytes, or None when it is gone (deleted, or expired by the bucket's lifecycle)."""
+        try:
+            response = self._s3.get_object(Bucket=self._bucket, Key=f"{RENDITION_PREFIX}{photo_id}/{name}.jpg")
+        except self._s3.exceptions.NoSuchKey:
+            return None
         return bytes(response["Body"].read())
 
     def urls(self, photo_id: str, names: Iterable[str], seconds: int) -> dict[str, str]:

@@ -42,3 +42,9 @@ def alert_response(
     if status == 201:
         headers["Location"] = resource.links.self
     return Response(body=resource.model_dump(mode="json", exclude_none=True), status_code=status, headers=headers)
+
+
+def private_response(body: Any, content_type: str, status: int = 200) -> Response:
+    """A response about a child that no cache may keep."""
+    headers: dict[str, str | list[str]] = {"Content-Type": content_type, "Cache-Control": "no-store"}
+    return Response(body=body, status_code=status, headers=headers)

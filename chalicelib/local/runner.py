@@ -7,6 +7,7 @@ dead-lettering to the queues' own visibility timeouts and redrive policies.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 import uuid
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote_plus
 
 from chalicelib.observability import logger
 
@@ -35,9 +37,10 @@ class LambdaContext:
 
 @dataclass(frozen=True)
 class PhotoUploads:
-    """The bucket whose ``uploads/`` objects S3 would announce to the photo function."""
+    """The bucket whose ``uploads/`` objects S3 would announce on the uploads queue (moto sends no notifications)."""
 
     bucket: str
+    queue_arn: str
     handler: Handler
 
 
@@ -108,11 +111,11 @@ class EventRunner:
         listing = self._s3.list_objects_v2(Bucket=self._uploads.bucket, Prefix="uploads/")
         keys = [item["Key"] for item in listing.get("Contents", [])]
         for key in keys:
-            event = {"Records": [_s3_record(self._uploads.bucket, key)]}
-            try:
-                self._uploads.handler(event, _context("photo_upload"))
-            except Exception as error:  # noqa: BLE001 - an invocation error, as Lambda would see it
-                logger.error("photo upload handler failed", extra={"error_type": type(error).__name__})
+            notification = {"Records": [_s3_record(self._uploads.bucket, key)]}
+            message = {"MessageId": str(uuid.uuid4()), "ReceiptHandle": "-", "Body": json.dumps(notification)}
+            event = {"Records": [_lambda_sqs_record(message, self._uploads.queue_arn)]}
+            if _failed_items(self._uploads.handler, event, "photo_upload", [message["MessageId"]]):
+                # No retries here: drop the upload, as the dead-letter queue would in the end.
                 self._s3.delete_object(Bucket=self._uploads.bucket, Key=key)
         return len(keys)
 
@@ -190,7 +193,7 @@ def _s3_record(bucket: str, key: str) -> dict[str, Any]:
         "eventSource": "aws:s3",
         "awsRegion": "eu-west-1",
         "eventName": "ObjectCreated:Post",
-        "s3": {"bucket": {"name": bucket, "arn": f"arn:aws:s3:::{bucket}"}, "object": {"key": key}},
+        "s3": {"bucket": {"name": bucket, "arn": f"arn:aws:s3:::{bucket}"}, "object": {"key": quote_plus(key)}},
     }
 
 

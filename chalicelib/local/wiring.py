@@ -23,6 +23,7 @@ def function_environment(
         "PARTNERS": directory.model_dump_json(),
         "RETRY_BASE_SECONDS": str(retry_base_seconds),
         "PHOTOS_BUCKET": outputs["PhotosBucketName"],
+        "PHOTO_UPLOADS_QUEUE": f"kind-alarm-{stage}-photo-uploads",
     }
 
 
@@ -32,5 +33,5 @@ def event_runner(app_module: Any, session: Any, outputs: dict[str, str]) -> Even
         name: ChannelQueue(outputs[url_key], outputs[arn_key], getattr(app_module, name))
         for name, (url_key, arn_key) in CHANNEL_QUEUES.items()
     }
-    uploads = PhotoUploads(outputs["PhotosBucketName"], app_module.photo_upload)
+    uploads = PhotoUploads(outputs["PhotosBucketName"], outputs["PhotoUploadsQueueArn"], app_module.photo_upload)
     return EventRunner(session, outputs["AlertsTableStreamArn"], app_module.dispatch, queues, uploads)

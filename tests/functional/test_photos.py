@@ -189,3 +189,40 @@ def test_no_preview_for_a_channel_the_level_does_not_use_or_a_closed_alert(clien
     send(client, "POST", f"/alerts/{alert['id']}/cancel", {"reason": "found"})
     closed = send(client, "GET", f"/alerts/{alert['id']}/previews/news_media")
     assert closed.status_code == 409
+
+
+def test_a_photo_gone_from_the_bucket_previews_without_it(client, aws):
+    alert = created(client, photo=inline(phone_jpeg()))
+    s3 = boto3.client("s3")
+    for key in objects(aws):
+        s3.delete_object(Bucket=aws["PhotosBucketName"], Key=key)
+    response = client.http.get(f"/alerts/{alert['id']}/previews/social_media", headers={"accept": "image/png"})
+    assert response.status_code == 200
+    assert Image.open(io.BytesIO(response.body)).size == (1200, 675)
+
+
+def test_the_upload_function_ignores_s3_test_events_and_strays(client, aws):
+    import app as api
+    from chalicelib.local.runner import LambdaContext
+
+    bodies = [
+        json.dumps({"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": aws["PhotosBucketName"]}),
+        json.dumps({"Records": [{"s3": {"object": {"key": "uploads/no-such-photo"}}}]}),
+    ]
+    boto3.client("s3").put_object(Bucket=aws["PhotosBucketName"], Key="uploads/no-such-photo", Body=b"x")
+    event = {
+        "Records": [
+            {
+                "messageId": str(index),
+                "receiptHandle": "-",
+                "body": body,
+                "attributes": {},
+                "messageAttributes": {},
+                "eventSource": "aws:sqs",
+                "eventSourceARN": aws["PhotoUploadsQueueArn"],
+            }
+            for index, body in enumerate(bodies)
+        ]
+    }
+    assert api.photo_upload(event, LambdaContext("photo_upload")) == {"batchItemFailures": []}
+    assert objects(aws, "uploads/") == []

@@ -187,3 +187,9 @@ def test_bad_images_are_refused_with_a_reason(data, declared, reason):
 def test_sniffing_ignores_the_declared_type():
     assert sniff(encoded(upright_picture(), "PNG")) == "PNG"
     assert sniff(encoded(upright_picture(), "WEBP")) == "WEBP"
+
+
+def test_the_rendition_names_the_api_links_are_the_ones_made():
+    from chalicelib.models.photos import RENDITION_NAMES
+
+    assert {spec.name for spec in default_specs()} == set(RENDITION_NAMES)
