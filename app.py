@@ -34,6 +34,8 @@ def alert_service() -> AlertService:
     from chalicelib.adapters.alert_table import AlertTable
     from chalicelib.adapters.clients import dynamodb_client
     from chalicelib.adapters.delivery_table import DeliveryTable
+    from chalicelib.channels.checks import content_check
+    from chalicelib.channels.signs import SignProfile
     from chalicelib.geo.areas import load_service_area
 
     current = get_settings()
@@ -43,6 +45,7 @@ def alert_service() -> AlertService:
         max_duration=timedelta(hours=current.max_alert_hours),
         deliveries=DeliveryTable(dynamodb_client(), current.alerts_table),
         photos=photo_service(),
+        content_check=content_check(SignProfile.parse(current.road_sign_profile)),
     )
 
 
@@ -156,3 +159,18 @@ def _channel_batch(name: str, event: SQSEvent) -> dict[str, Any]:
 @app.on_sqs_message(queue=settings.channel_queue("news_media"), batch_size=10, name="news_media")
 def news_media(event: SQSEvent) -> dict[str, Any]:
     return _channel_batch("news_media", event)
+
+
+@app.on_sqs_message(queue=settings.channel_queue("social_media"), batch_size=5, name="social_media")
+def social_media(event: SQSEvent) -> dict[str, Any]:
+    return _channel_batch("social_media", event)
+
+
+@app.on_sqs_message(queue=settings.channel_queue("road_signs"), batch_size=5, name="road_signs")
+def road_signs(event: SQSEvent) -> dict[str, Any]:
+    return _channel_batch("road_signs", event)
+
+
+@app.on_sqs_message(queue=settings.channel_queue("station_screens"), batch_size=5, name="station_screens")
+def station_screens(event: SQSEvent) -> dict[str, Any]:
+    return _channel_batch("station_screens", event)

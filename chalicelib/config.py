@@ -48,6 +48,10 @@ class Settings(BaseModel):
     # Channels fetch renditions through expiring URLs; signed with a role's credentials they end with those too.
     photo_url_seconds: int = Field(default=6 * 3600, ge=60, le=7 * 24 * 3600)
     road_sign_size: str = Field(default="480x270", pattern=r"^[1-9][0-9]{1,3}x[1-9][0-9]{1,3}$")
+    # The DRIP text area: lines x characters per line.
+    road_sign_profile: str = Field(default="3x20", pattern=r"^[1-9]x[1-9][0-9]?$")
+    # Whether a retraction for a found child also posts a short notice on X.
+    social_found_notice: bool = True
 
     def road_sign_pixels(self) -> tuple[int, int]:
         width, height = self.road_sign_size.split("x")

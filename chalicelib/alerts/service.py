@@ -57,12 +57,14 @@ class AlertService:
         max_duration: timedelta,
         deliveries: DeliveryLog | None = None,
         photos: PhotoService | None = None,
+        content_check: Callable[[Alert], None] | None = None,
         clock: Callable[[], datetime] = _utc_now,
         new_id: Callable[[], str] = _new_id,
     ) -> None:
         self._store = store
         self._deliveries = deliveries
         self._photos = photos
+        self._content_check = content_check
         self._service_area = service_area
         self._max_duration = max_duration
         self._clock = clock
@@ -72,8 +74,10 @@ class AlertService:
         request = parse_model(AlertCreate, body)
         now = self._clock()
         check_content(request, now=now, max_duration=self._max_duration, service_area=self._service_area)
+        new = lifecycle.new_alert(request, self._new_id(), now)
+        self._check_channels(new)
         request = self._with_stored_photo(request, request.reference, None)
-        alert, created = self._store.insert(lifecycle.new_alert(request, self._new_id(), now))
+        alert, created = self._store.insert(lifecycle.new_alert(request, new.id, now))
         _log("alert created" if created else "alert create repeated", alert)
         return Created(alert, created)
 
@@ -103,6 +107,7 @@ class AlertService:
             service_area=self._service_area,
             check_expiry="expires_at" in patch,
         )
+        self._check_channels(lifecycle.revise(alert, content, now))
         content = self._with_stored_photo(content, alert.reference, alert.photo_id)
         updated = self._write(lifecycle.revise(alert, content, now), expected_version, "alert updated")
         if self._photos and alert.photo_id not in (None, updated.photo_id):
@@ -132,6 +137,10 @@ class AlertService:
                 self._photos.delete(cancelled.photo_id)
             return cancelled
         raise AlertBusyError(alert_id)
+
+    def _check_channels(self, alert: Alert) -> None:
+        if self._content_check is not None:
+            self._content_check(alert)
 
     def _with_stored_photo(self, content: ContentT, reference: str, current_photo_id: str | None) -> ContentT:
         """The content with an inline photo processed and stored, and only its id kept; a newly named photo checked."""

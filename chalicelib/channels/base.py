@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from chalicelib.channels.targets import WebhookTarget
+from chalicelib.channels.targets import PartnerTarget
 from chalicelib.models.alert import Alert
 
 
@@ -19,10 +19,12 @@ class Channel(Protocol):
         """What the channel shows for this alert version; raises ContentError past the channel's limits."""
         ...
 
-    def deliver(self, content: dict[str, Any], target: WebhookTarget, delivery_id: str) -> str | None:
-        """Show ``content`` at ``target``; return the partner's reference, needed to retract it."""
+    def deliver(
+        self, content: dict[str, Any], target: PartnerTarget, delivery_id: str, previous: str | None
+    ) -> str | None:
+        """Show ``content`` at ``target`` (replacing ``previous``, what it showed before); return the reference."""
         ...
 
-    def retract(self, alert: Alert, target: WebhookTarget, reference: str | None, delivery_id: str) -> None:
+    def retract(self, alert: Alert, target: PartnerTarget, reference: str | None, delivery_id: str) -> None:
         """Take down what was shown at ``target`` for this alert."""
         ...

@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, Protocol
 
-from chalicelib.adapters.webhooks import WebhookSender
 from chalicelib.channels.base import ContentError
-from chalicelib.channels.targets import WebhookTarget
 from chalicelib.models.alert import Alert
 
 NAME = "news_media"
@@ -31,10 +29,6 @@ RETRACTION_NOTICES = {
         "en": "The alert has expired. Remove the child's photo and name from your publications.",
     },
 }
-
-
-class Secrets(Protocol):
-    def get(self, name: str) -> str: ...
 
 
 class PhotoLinks(Protocol):
@@ -82,23 +76,3 @@ def render_retraction(alert: Alert) -> dict[str, Any]:
         },
         "notice": RETRACTION_NOTICES[reason],
     }
-
-
-class NewsMediaChannel:
-    name = NAME
-
-    def __init__(self, sender: WebhookSender, secrets: Secrets, photos: PhotoLinks) -> None:
-        self._sender = sender
-        self._secrets = secrets
-        self._photos = photos
-
-    def render(self, alert: Alert) -> dict[str, Any]:
-        return render(alert, self._photos.urls(alert.photo_id))
-
-    def deliver(self, content: dict[str, Any], target: WebhookTarget, delivery_id: str) -> str | None:
-        secret = self._secrets.get(target.secret_parameter)
-        return self._sender.send(str(target.url), secret, delivery_id, content).reference
-
-    def retract(self, alert: Alert, target: WebhookTarget, reference: str | None, delivery_id: str) -> None:
-        payload = {**render_retraction(alert), "retracts": reference}
-        self._sender.send(str(target.url), self._secrets.get(target.secret_parameter), delivery_id, payload)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from chalicelib.adapters.clients import dynamodb_client, s3_client, sqs_client, ssm_client
 from chalicelib.alerts.photos import PhotoService
@@ -11,6 +13,10 @@ from chalicelib.channels.base import Channel
 from chalicelib.channels.targets import parse_directory
 from chalicelib.channels.worker import ChannelWorker
 from chalicelib.config import Settings
+from chalicelib.models.alert import Alert
+
+if TYPE_CHECKING:
+    from chalicelib.imaging.visuals import VisualKind
 
 
 def build_photo_service(settings: Settings) -> PhotoService:
@@ -28,14 +34,61 @@ def build_photo_service(settings: Settings) -> PhotoService:
 
 
 def build_channel(name: str, settings: Settings, photos: PhotoService) -> Channel:
-    if name == "news_media":
-        from chalicelib.adapters.secrets import ParameterSecrets
-        from chalicelib.adapters.webhooks import WebhookSender
-        from chalicelib.channels.news_media import NewsMediaChannel
+    from chalicelib.adapters.secrets import ParameterSecrets
+    from chalicelib.adapters.webhooks import WebhookSender
+    from chalicelib.channels import news_media, signs
+    from chalicelib.channels.webhook_channel import WebhookChannel
 
-        sender = WebhookSender(settings.webhook_timeout_seconds)
-        return NewsMediaChannel(sender, ParameterSecrets(ssm_client()), photos)
+    secrets = ParameterSecrets(ssm_client())
+    sender = WebhookSender(settings.webhook_timeout_seconds)
+    if name == news_media.NAME:
+        return WebhookChannel(
+            name,
+            lambda alert: news_media.render(alert, photos.urls(alert.photo_id)),
+            news_media.render_retraction,
+            sender,
+            secrets,
+        )
+    if name == signs.ROAD_SIGNS:
+        profile = signs.SignProfile.parse(settings.road_sign_profile)
+        image = visual(photos, "road_sign", settings.road_sign_pixels())
+        return WebhookChannel(
+            name,
+            lambda alert: signs.road_sign_payload(alert, profile, image),
+            signs.clear_payload("sign"),
+            sender,
+            secrets,
+        )
+    if name == signs.STATION_SCREENS:
+        poster = visual(photos, "station_poster", (1920, 1080))
+        return WebhookChannel(
+            name,
+            lambda alert: signs.station_screen_payload(alert, poster),
+            signs.clear_payload("screen"),
+            sender,
+            secrets,
+        )
+    if name == "social_media":
+        from chalicelib.adapters.social import SocialClient
+        from chalicelib.channels.social_media import SocialMediaChannel
+
+        client = SocialClient(settings.webhook_timeout_seconds)
+        return SocialMediaChannel(client, secrets, photos, found_notice=settings.social_found_notice)
     raise LookupError(f"no channel named {name}")
+
+
+def visual(photos: PhotoService, kind: VisualKind, size: tuple[int, int]) -> Callable[[Alert], bytes]:
+    """The channel visual of an alert, with its photo when it has one."""
+
+    def render(alert: Alert) -> bytes:
+        from chalicelib.imaging.visuals import VisualContent, render_visual
+
+        content = VisualContent(
+            alert.level, alert.child.name, alert.headline.nl, alert.contact.phone, photos.master(alert.photo_id)
+        )
+        return render_visual(content, size, kind)
+
+    return render
 
 
 def build_worker(name: str, settings: Settings) -> ChannelWorker:

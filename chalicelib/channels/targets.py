@@ -13,21 +13,28 @@ from chalicelib.models.alert import Status
 Audience = Literal["public", "sandbox"]
 
 
-class WebhookTarget(BaseModel):
-    """A partner endpoint. The secret itself lives in SSM Parameter Store, named here."""
+class PartnerTarget(BaseModel):
+    """A partner: a signed-webhook endpoint, or a social platform account (``url`` is then the API's base).
+
+    The secret (webhook signing secret, or the account's OAuth access token) lives in SSM Parameter
+    Store, named here.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")
     url: HttpUrl
     secret_parameter: str
+    platform: Literal["webhook", "x", "facebook"] = "webhook"
+    # The Facebook page to post on.
+    account_id: str | None = Field(default=None, pattern=r"^[0-9A-Za-z_.-]{1,64}$")
 
 
 class ChannelPartners(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    public: tuple[WebhookTarget, ...] = ()
-    sandbox: tuple[WebhookTarget, ...] = ()
+    public: tuple[PartnerTarget, ...] = ()
+    sandbox: tuple[PartnerTarget, ...] = ()
 
 
 class PartnerDirectory(BaseModel):
@@ -42,7 +49,7 @@ def audience_for(status: Status) -> Audience:
     return "public" if status == "actual" else "sandbox"
 
 
-def targets_for(directory: PartnerDirectory, channel: str, status: Status) -> tuple[WebhookTarget, ...]:
+def targets_for(directory: PartnerDirectory, channel: str, status: Status) -> tuple[PartnerTarget, ...]:
     partners = directory.channels.get(channel, ChannelPartners())
     return partners.public if audience_for(status) == "public" else partners.sandbox
 

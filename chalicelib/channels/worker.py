@@ -11,7 +11,7 @@ from typing import Any, Protocol
 from chalicelib.adapters.webhooks import PartnerError
 from chalicelib.alerts.lifecycle import TERMINAL_STATES
 from chalicelib.channels.base import Channel, ContentError
-from chalicelib.channels.targets import PartnerDirectory, WebhookTarget, audience_for, targets_for
+from chalicelib.channels.targets import PartnerDirectory, PartnerTarget, audience_for, targets_for
 from chalicelib.models.alert import Alert
 from chalicelib.models.events import AlertEvent, DeliveryRecord, DeliveryState, TargetResult
 from chalicelib.observability import logger
@@ -90,7 +90,7 @@ class ChannelWorker:
             self._on_retracted(alert)
         return record
 
-    def _publish(self, alert: Alert, previous: DeliveryRecord | None, targets: tuple[WebhookTarget, ...]) -> _Outcome:
+    def _publish(self, alert: Alert, previous: DeliveryRecord | None, targets: tuple[PartnerTarget, ...]) -> _Outcome:
         try:
             content = self._channel.render(alert)
         except ContentError as error:
@@ -100,12 +100,13 @@ class ChannelWorker:
             done = results.get(target.name)
             if done and done.version == alert.version and done.state == "delivered":
                 continue
-            deliver = partial(self._channel.deliver, content, target, self._delivery_id(alert, target))
+            shown = done.reference if done else None
+            deliver = partial(self._channel.deliver, content, target, self._delivery_id(alert, target), shown)
             results[target.name] = self._attempt(alert, done, deliver, "delivered")
         detail = None if targets else f"no {audience_for(alert.status)} targets are configured"
         return _summarise(results, alert.version, "delivered", detail)
 
-    def _retract(self, alert: Alert, previous: DeliveryRecord | None, targets: tuple[WebhookTarget, ...]) -> _Outcome:
+    def _retract(self, alert: Alert, previous: DeliveryRecord | None, targets: tuple[PartnerTarget, ...]) -> _Outcome:
         if previous is None:
             return _Outcome("retracted", {}, "nothing had been shown")
         by_name = {target.name: target for target in targets}
@@ -157,7 +158,7 @@ class ChannelWorker:
             seconds_to_delivery=round((now - alert.updated_at).total_seconds(), 3) if delivered else None,
         )
 
-    def _delivery_id(self, alert: Alert, target: WebhookTarget) -> str:
+    def _delivery_id(self, alert: Alert, target: PartnerTarget) -> str:
         # Stable across retries, so a partner that got a delivery twice can tell.
         return f"{alert.id}.v{alert.version}.{self._channel.name}.{target.name}"
 

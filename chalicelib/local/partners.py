@@ -1,4 +1,4 @@
-"""The partners of the local stack: newsrooms served by the partner sink, secrets in (emulated) SSM."""
+"""The partners of the local stack, all served by the partner sink; their secrets in (emulated) SSM."""
 
 from __future__ import annotations
 
@@ -6,10 +6,19 @@ import base64
 import secrets
 from typing import Any
 
-from chalicelib.channels.targets import ChannelPartners, PartnerDirectory, WebhookTarget
+from chalicelib.channels.targets import ChannelPartners, PartnerDirectory, PartnerTarget
 
-PUBLIC_NEWSROOMS = ("anp", "nos")
-SANDBOX_NEWSROOMS = ("newsroom-sandbox",)
+# channel -> (public partners, sandbox partners); each partner is (name, platform, page id)
+PARTNERS: dict[str, tuple[tuple[tuple[str, str, str | None], ...], tuple[tuple[str, str, str | None], ...]]] = {
+    "news_media": ((("anp", "webhook", None), ("nos", "webhook", None)), (("newsroom-sandbox", "webhook", None),)),
+    "social_media": (
+        (("x-politie", "x", None), ("facebook-politie", "facebook", "politie")),
+        (("x-sandbox", "x", None),),
+    ),
+    "road_signs": ((("rws-tmc", "webhook", None),), (("rws-sandbox", "webhook", None),)),
+    "station_screens": ((("ns-screens", "webhook", None),), (("ns-sandbox", "webhook", None),)),
+}
+_PATHS = {"webhook": "webhooks", "x": "x", "facebook": "meta"}
 
 
 def new_secret() -> str:
@@ -17,26 +26,30 @@ def new_secret() -> str:
 
 
 def local_partners(sink_url: str, stage: str) -> tuple[PartnerDirectory, dict[str, str]]:
-    """The partner directory pointing at the sink, and each partner's fresh secret."""
+    """The partner directory pointing at the sink, and each partner's fresh secret or token."""
 
-    def target(name: str) -> WebhookTarget:
-        return WebhookTarget.model_validate(
+    def target(name: str, platform: str, account: str | None) -> PartnerTarget:
+        return PartnerTarget.model_validate(
             {
                 "name": name,
-                "url": f"{sink_url}/webhooks/{name}",
-                "secret_parameter": f"/kind-alarm/{stage}/partners/{name}/webhook-secret",
+                "url": f"{sink_url}/{_PATHS[platform]}/{name}",
+                "secret_parameter": f"/kind-alarm/{stage}/partners/{name}/secret",
+                "platform": platform,
+                "account_id": account,
             }
         )
 
     directory = PartnerDirectory(
         channels={
-            "news_media": ChannelPartners(
-                public=tuple(target(name) for name in PUBLIC_NEWSROOMS),
-                sandbox=tuple(target(name) for name in SANDBOX_NEWSROOMS),
+            channel: ChannelPartners(
+                public=tuple(target(*partner) for partner in public),
+                sandbox=tuple(target(*partner) for partner in sandbox),
             )
+            for channel, (public, sandbox) in PARTNERS.items()
         }
     )
-    return directory, {name: new_secret() for name in PUBLIC_NEWSROOMS + SANDBOX_NEWSROOMS}
+    names = [partner[0] for public, sandbox in PARTNERS.values() for partner in (*public, *sandbox)]
+    return directory, {name: new_secret() for name in names}
 
 
 def store_secrets(directory: PartnerDirectory, partner_secrets: dict[str, str], ssm_client: Any) -> None:

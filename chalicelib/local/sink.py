@@ -1,7 +1,10 @@
-"""The partner sink: one HTTP server standing in for newsrooms (and later the other partners).
+"""The partner sink: one HTTP server standing in for every partner.
 
-It verifies every webhook signature, records what arrived, answers with a reference a retraction
-can name, can be told to misbehave (fail, stall) per partner, and serves a page listing it all.
+Webhook partners (newsrooms, the traffic-management centre, NS) under ``/webhooks/<partner>``: it
+verifies each signature, records what arrived and answers with a reference a retraction can name.
+Social accounts under ``/x/<account>`` and ``/meta/<account>`` on the platforms' own API paths (X API v2
+media upload, posts and deletes; Graph API page photos and deletes), checking the account's token.
+Any partner can be told to misbehave (fail, stall, rate-limit). A page lists everything.
 """
 
 from __future__ import annotations
@@ -13,10 +16,23 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from email.parser import BytesParser
+from email.policy import default
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+
+@dataclass(frozen=True)
+class SocialRequest:
+    method: str
+    partner: str
+    path: str
+    token: str | None
+    body: bytes
+    fields: dict[str, bytes]
 
 
 @dataclass
@@ -32,6 +48,8 @@ class PartnerSink:
         self._secrets: dict[str, str] = {}
         self._lock = threading.Lock()
         self._deliveries: list[dict[str, Any]] = []
+        self._posts: list[dict[str, Any]] = []
+        self._media: dict[str, int] = {}
         self._misbehaviour: dict[str, Misbehaviour] = {}
         self._server = _SinkServer(port, self)
         self._thread = threading.Thread(target=self._server.serve_forever, name="partner-sink", daemon=True)
@@ -56,6 +74,59 @@ class PartnerSink:
     def deliveries(self, partner: str | None = None) -> list[dict[str, Any]]:
         with self._lock:
             return [dict(item) for item in self._deliveries if partner in (None, item["partner"])]
+
+    def posts(self, partner: str | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(item) for item in self._posts if partner in (None, item["partner"])]
+
+    def social(self, request: SocialRequest) -> tuple[int, dict[str, Any], dict[str, str]]:
+        """The X and Graph API calls this sink answers, on their real paths below the account prefix."""
+        failure = self._take_misbehaviour(request.partner)
+        if failure is not None:
+            time.sleep(failure.delay_seconds)
+            if failure.status >= 300:
+                reset = str(int(time.time()) + (failure.retry_after or 0))
+                return failure.status, {"title": "Too Many Requests"}, {"x-rate-limit-reset": reset}
+        if request.token != self._secrets.get(request.partner):
+            return 401, {"title": "Unauthorized"}, {}
+        return self._social_call(request)
+
+    def _social_call(self, request: SocialRequest) -> tuple[int, dict[str, Any], dict[str, str]]:
+        path, method = request.path, request.method
+        with self._lock:
+            if method == "POST" and path.endswith("/media/upload"):
+                media_id = f"m{len(self._media) + 1}"
+                self._media[media_id] = len(request.fields.get("media", b""))
+                return 200, {"data": {"id": media_id}}, {}
+            if method == "POST" and (path.endswith("/tweets") or path.endswith("/photos")):
+                return self._new_post(request)
+            if method == "DELETE":
+                return self._delete_post(request.partner, path.rsplit("/", 1)[-1])
+        return 404, {"title": "Not Found"}, {}
+
+    def _new_post(self, request: SocialRequest) -> tuple[int, dict[str, Any], dict[str, str]]:
+        post_id = f"{request.partner}-post-{len(self._posts) + 1}"
+        if request.path.endswith("/tweets"):
+            document = json.loads(request.body or b"{}")
+            media = document.get("media", {}).get("media_ids", [])
+            text, image = document.get("text", ""), bool(media) and media[0] in self._media
+        else:
+            text, image = request.fields.get("message", b"").decode(), bool(request.fields.get("source"))
+        post = {"partner": request.partner, "id": post_id, "text": text, "image": image, "deleted": False}
+        self._posts.append(post)
+        answer = (
+            {"data": {"id": post_id, "text": text}}
+            if request.path.endswith("/tweets")
+            else {"id": post_id, "post_id": post_id}
+        )
+        return 201, answer, {}
+
+    def _delete_post(self, partner: str, post_id: str) -> tuple[int, dict[str, Any], dict[str, str]]:
+        for post in self._posts:
+            if post["partner"] == partner and post["id"] == post_id and not post["deleted"]:
+                post["deleted"] = True
+                return 200, {"data": {"deleted": True}, "success": True}, {}
+        return 404, {"title": "Not Found"}, {}
 
     def misbehave(self, partner: str, behaviour: Misbehaviour | None) -> None:
         with self._lock:
@@ -134,10 +205,15 @@ class _SinkServer(ThreadingHTTPServer):
 class _SinkHandler(BaseHTTPRequestHandler):
     server: _SinkServer
 
+    def do_DELETE(self) -> None:
+        self._social("DELETE", b"")
+
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         route, _, partner = self.path.strip("/").partition("/")
-        if route == "webhooks" and partner:
+        if route in ("x", "meta"):
+            self._social("POST", body)
+        elif route == "webhooks" and partner:
             status, answer = self.server.sink.receive(partner, {k.lower(): v for k, v in self.headers.items()}, body)
             extra = {"Retry-After": str(answer["retry_after"])} if "retry_after" in answer else {}
             self._send(status, json.dumps(answer).encode(), "application/json", extra)
@@ -156,6 +232,17 @@ class _SinkHandler(BaseHTTPRequestHandler):
         else:
             self._send(404, b'{"error": "no such path"}', "application/json")
 
+    def _social(self, method: str, body: bytes) -> None:
+        url = urlsplit(self.path)
+        _, partner, path = [*url.path.strip("/").split("/", 2), "", ""][:3]
+        fields = _form_fields(self.headers.get("Content-Type", ""), body)
+        authorization = self.headers.get("Authorization", "")
+        token = authorization.removeprefix("Bearer ") if authorization else None
+        token = token or fields.get("access_token", b"").decode() or parse_qs(url.query).get("access_token", [None])[0]
+        request = SocialRequest(method, partner, "/" + path, token, body, fields)
+        status, answer, headers = self.server.sink.social(request)
+        self._send(status, json.dumps(answer).encode(), "application/json", headers)
+
     def _send(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
         self.send_response(status)
         for name, value in (headers or {}).items():
@@ -167,6 +254,19 @@ class _SinkHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         return
+
+
+def _form_fields(content_type: str, body: bytes) -> dict[str, bytes]:
+    if not content_type.startswith("multipart/form-data"):
+        return {}
+    message = BytesParser(policy=default).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + body)
+    fields = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True)
+        if isinstance(name, str) and isinstance(payload, bytes):
+            fields[name] = payload
+    return fields
 
 
 def _page(deliveries: list[dict[str, Any]]) -> str:

@@ -8,7 +8,15 @@ from chalicelib.channels.targets import PartnerDirectory
 from chalicelib.local.runner import ChannelQueue, EventRunner, PhotoUploads
 
 # Channel name -> the stack outputs naming its queue.
-CHANNEL_QUEUES = {"news_media": ("NewsMediaQueueUrl", "NewsMediaQueueArn")}
+CHANNEL_QUEUES = {
+    channel: (f"{logical}QueueUrl", f"{logical}QueueArn")
+    for channel, logical in (
+        ("news_media", "NewsMedia"),
+        ("social_media", "SocialMedia"),
+        ("road_signs", "RoadSigns"),
+        ("station_screens", "StationScreens"),
+    )
+}
 
 
 def function_environment(

@@ -1,0 +1,97 @@
+"""The social platforms' HTTPS APIs: X API v2 (media upload, post, delete) and the Meta Graph API (page photos)."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import urllib3
+
+from chalicelib.adapters.webhooks import PartnerError
+
+GRAPH_VERSION = "v21.0"
+# Meta signals rate limits with these error codes (HTTP 400/403) rather than 429.
+_META_THROTTLE_CODES = {4, 17, 32, 613}
+
+
+class SocialClient:
+    """One pool per process; no retries here: the channel queue retries with backoff."""
+
+    def __init__(self, timeout_seconds: float, pool: urllib3.PoolManager | None = None) -> None:
+        self._timeout = urllib3.Timeout(connect=min(2.0, timeout_seconds), read=timeout_seconds)
+        self._pool = pool or urllib3.PoolManager(num_pools=8, retries=False)
+
+    def x_post(self, base: str, token: str, text: str, image: bytes | None) -> str:
+        headers = {"Authorization": f"Bearer {token}"}
+        body: dict[str, Any] = {"text": text}
+        if image is not None:
+            upload = self._call(
+                "POST",
+                f"{base}/2/media/upload",
+                headers,
+                fields={"media": ("card.png", image, "image/png"), "media_category": "tweet_image"},
+            )
+            body["media"] = {"media_ids": [str(upload["data"]["id"])]}
+        created = self._call("POST", f"{base}/2/tweets", {**headers, "Content-Type": "application/json"}, body=body)
+        return str(created["data"]["id"])
+
+    def x_delete(self, base: str, token: str, post_id: str) -> None:
+        url = f"{base}/2/tweets/{quote(post_id, safe='')}"
+        self._call("DELETE", url, {"Authorization": f"Bearer {token}"}, missing_ok=True)
+
+    def facebook_photo(self, base: str, token: str, page_id: str, message: str, image: bytes) -> str:
+        fields = {"message": message, "access_token": token, "source": ("card.png", image, "image/png")}
+        created = self._call("POST", f"{base}/{GRAPH_VERSION}/{page_id}/photos", {}, fields=fields)
+        return str(created.get("post_id") or created["id"])
+
+    def facebook_delete(self, base: str, token: str, post_id: str) -> None:
+        url = f"{base}/{GRAPH_VERSION}/{quote(post_id, safe='')}?{urlencode({'access_token': token})}"
+        self._call("DELETE", url, {}, missing_ok=True)
+
+    def _call(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        *,
+        body: dict[str, Any] | None = None,
+        fields: dict[str, Any] | None = None,
+        missing_ok: bool = False,
+    ) -> dict[str, Any]:
+        try:
+            if fields is not None:
+                response = self._pool.request(method, url, fields=fields, headers=headers, timeout=self._timeout)
+            else:
+                data = json.dumps(body).encode() if body is not None else None
+                response = self._pool.request(method, url, body=data, headers=headers, timeout=self._timeout)
+        except urllib3.exceptions.HTTPError as error:
+            raise PartnerError(f"unreachable: {type(error).__name__}") from None
+        if missing_ok and response.status == 404:
+            return {}  # already gone: deleting it again is done
+        document = _json(response.data)
+        if response.status >= 300:
+            raise PartnerError(f"answered HTTP {response.status}", _retry_after(response, document))
+        return document
+
+
+def _json(data: bytes) -> dict[str, Any]:
+    try:
+        document = json.loads(data or b"{}")
+    except ValueError:
+        return {}
+    return document if isinstance(document, dict) else {}
+
+
+def _retry_after(response: Any, document: dict[str, Any]) -> float | None:
+    reset = response.headers.get("x-rate-limit-reset")  # X: the epoch second the window reopens
+    if response.status == 429 and reset:
+        try:
+            return max(1.0, float(reset) - time.time())
+        except ValueError:
+            return 60.0
+    error = document.get("error")
+    if response.status == 429 or (isinstance(error, dict) and error.get("code") in _META_THROTTLE_CODES):
+        return 60.0
+    return None
