@@ -74,7 +74,8 @@ def wrap(text: str, chars: int) -> list[str]:
 def sign_lines(alert: Alert, profile: SignProfile) -> list[str]:
     """The DRIP text: the banner, the child's name, where (if room), whom to call. Words are never cut."""
     name = _name_lines(alert.child.name, profile)
-    phone = wrap(f"BEL {alert.contact.phone}", profile.chars)
+    call = f"BEL {alert.contact.phone}"
+    phone = [call] if len(call) <= profile.chars else wrap(alert.contact.phone, profile.chars)
     banner = wrap(BANNER[alert.level], profile.chars)
     required = len(banner) + len(name) + len(phone)
     if required > profile.lines:

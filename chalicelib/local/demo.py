@@ -13,6 +13,7 @@ from typing import Any
 
 import requests
 
+from chalicelib.channels.policy import deployed_channels_for
 from chalicelib.local.process import LocalStackProcess, start_local_stack
 
 FINISHED = {"delivered", "failed", "retracted"}
@@ -40,11 +41,15 @@ def sample_alert(reference: str) -> dict[str, Any]:
 
 
 def wait_for_deliveries(api: str, alert_id: str, version: int, timeout: float = 30.0) -> dict[str, Any]:
-    """Poll the alert until every channel's record has reached ``version`` and finished."""
+    """Poll the alert until every channel of its level has a record at ``version`` that has finished."""
     deadline = time.monotonic() + timeout
     while True:
-        deliveries = requests.get(f"{api}/alerts/{alert_id}", timeout=5).json()["deliveries"]
-        done = deliveries and all(r["version"] >= version and r["state"] in FINISHED for r in deliveries.values())
+        alert = requests.get(f"{api}/alerts/{alert_id}", timeout=5).json()
+        deliveries = alert["deliveries"]
+        expected = set(deployed_channels_for(alert["level"]))
+        done = expected <= set(deliveries) and all(
+            r["version"] >= version and r["state"] in FINISHED for r in deliveries.values()
+        )
         if done or time.monotonic() > deadline:
             return dict(deliveries)
         time.sleep(0.1)
@@ -66,17 +71,29 @@ def show(title: str, deliveries: dict[str, Any], sink_items: list[dict[str, Any]
         print(f"  partner sink <- {item['partner']}: {payload['type']} v{payload['alert']['version']} ({signed})")
 
 
+def show_posts(sink: str, before: int) -> None:
+    for post in requests.get(f"{sink}/posts", timeout=5).json()[before:]:
+        state = "deleted" if post["deleted"] else "live"
+        first_line = post["text"].splitlines()[0] if post["text"] else ""
+        card = ", with the social card" if post["image"] else ""
+        print(f"  post {post['id']} on {post['partner']}: {state} ({first_line!r}{card})")
+
+
 def run(api: str, sink: str) -> None:
+    posts_before = len(requests.get(f"{sink}/posts", timeout=5).json())
     reference = f"BN-DEMO-{int(time.time())}"
     created = requests.post(f"{api}/alerts", json=sample_alert(reference), timeout=10).json()
     alert_id = created["id"]
     print(f"created alert {alert_id} ({reference}), version {created['version']}")
     deliveries = wait_for_deliveries(api, alert_id, 1)
     show("published", deliveries, _sink_items(sink, alert_id))
+    show_posts(sink, posts_before)
     cancelled = requests.post(f"{api}/alerts/{alert_id}/cancel", json={"reason": "found"}, timeout=10).json()
     print(f"\ncancelled (found): state {cancelled['state']}, version {cancelled['version']}")
     deliveries = wait_for_deliveries(api, alert_id, cancelled["version"])
-    show("retracted", deliveries, [i for i in _sink_items(sink, alert_id) if i["payload"]["type"] == "alert.retracted"])
+    retractions = [i for i in _sink_items(sink, alert_id) if i["payload"]["type"].endswith((".retracted", ".clear"))]
+    show("retracted", deliveries, retractions)
+    show_posts(sink, posts_before)
 
 
 def _sink_items(sink: str, alert_id: str) -> list[dict[str, Any]]:

@@ -227,8 +227,11 @@ class _SinkHandler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         if self.path == "/deliveries":
             self._send(200, json.dumps(self.server.sink.deliveries()).encode(), "application/json")
+        elif self.path == "/posts":
+            self._send(200, json.dumps(self.server.sink.posts()).encode(), "application/json")
         elif self.path == "/":
-            self._send(200, _page(self.server.sink.deliveries()).encode(), "text/html; charset=utf-8")
+            page = _page(self.server.sink.deliveries(), self.server.sink.posts())
+            self._send(200, page.encode(), "text/html; charset=utf-8")
         else:
             self._send(404, b'{"error": "no such path"}', "application/json")
 
@@ -269,7 +272,7 @@ def _form_fields(content_type: str, body: bytes) -> dict[str, bytes]:
     return fields
 
 
-def _page(deliveries: list[dict[str, Any]]) -> str:
+def _page(deliveries: list[dict[str, Any]], posts: list[dict[str, Any]]) -> str:
     rows = []
     for item in reversed(deliveries):
         payload = item["payload"] or {}
@@ -297,8 +300,16 @@ def _page(deliveries: list[dict[str, Any]]) -> str:
         f"<th>{name}</th>"
         for name in ("received", "partner", "type", "alert", "version", "status", "signed", "repeat", "image")
     )
+    post_rows = "".join(
+        f"<tr><td>{html.escape(post['partner'])}</td><td>{html.escape(post['id'])}</td>"
+        f"<td><pre>{html.escape(post['text'])}</pre></td><td>{'yes' if post['image'] else ''}</td>"
+        f"<td>{'DELETED' if post['deleted'] else 'live'}</td></tr>"
+        for post in reversed(posts)
+    )
     return (
         "<!doctype html><meta charset=utf-8><meta http-equiv=refresh content=2>"
-        "<title>Kind Alarm partner sink</title><h1>Deliveries received</h1>"
+        "<title>Kind Alarm partner sink</title><h1>Webhook deliveries received</h1>"
         f"<table border=1 cellpadding=4><tr>{header}</tr>{''.join(rows)}</table>"
+        "<h1>Social posts</h1><table border=1 cellpadding=4>"
+        f"<tr><th>account</th><th>post</th><th>text</th><th>image</th><th>state</th></tr>{post_rows}</table>"
     )

@@ -1,0 +1,177 @@
+"""Social media, road signs and station screens through the fan-out, against the partner sink over HTTP."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import time
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from chalicelib.local.sink import Misbehaviour
+from tests.conftest import alert_body
+from tests.functional.conftest import FanOut, send
+
+
+def create(client, **overrides: Any) -> dict[str, Any]:
+    response = send(client, "POST", "/alerts", alert_body(**overrides))
+    assert response.status_code == 201, response.body
+    return json.loads(response.body)
+
+
+def deliveries(client, alert_id: str) -> dict[str, Any]:
+    return json.loads(send(client, "GET", f"/alerts/{alert_id}").body)["deliveries"]
+
+
+def live_posts(fan_out: FanOut, partner: str) -> list[dict[str, Any]]:
+    return [post for post in fan_out.sink.posts(partner) if not post["deleted"]]
+
+
+def test_a_kind_alarm_reaches_every_channel(client, fan_out):
+    # Given a kind_alarm
+    alert = create(client)
+    fan_out.runner.drain()
+    # Then every channel delivered it
+    records = deliveries(client, alert["id"])
+    assert {channel: record["state"] for channel, record in records.items()} == {
+        "news_media": "delivered",
+        "social_media": "delivered",
+        "road_signs": "delivered",
+        "station_screens": "delivered",
+    }
+    # One post with the social card on each account, in Dutch, within X's limit
+    for partner in ("x-politie", "facebook-politie"):
+        posts = fan_out.sink.posts(partner)
+        assert len(posts) == 1
+        assert posts[0]["image"] is True
+        assert posts[0]["text"].startswith("🚨 KIND ALARM\nSanne (9) vermist in Utrecht")
+        assert records["social_media"]["targets"][partner]["reference"] == posts[0]["id"]
+    # A signed sign message and a signed poster
+    sign = fan_out.sink.deliveries("rws-tmc")[0]
+    assert sign["verified"]
+    assert sign["payload"]["lines"] == ["KIND ALARM", "SANNE DE VRIES", "BEL 0800-6070"]
+    assert Image.open(io.BytesIO(base64.b64decode(sign["payload"]["image_png"]))).size == (480, 270)
+    screen = fan_out.sink.deliveries("ns-screens")[0]
+    assert screen["verified"]
+    assert Image.open(io.BytesIO(base64.b64decode(screen["payload"]["poster_png"]))).size == (1920, 1080)
+
+
+def test_a_vermist_kind_stays_off_signs_and_screens(client, fan_out):
+    alert = create(client, level="vermist_kind")
+    fan_out.runner.drain()
+    assert set(deliveries(client, alert["id"])) == {"news_media", "social_media"}
+    assert fan_out.sink.deliveries("rws-tmc") == fan_out.sink.deliveries("ns-screens") == []
+
+
+def test_cancel_deletes_exactly_the_posts_and_clears_signs_and_screens(client, fan_out):
+    # Given a delivered alert, and a post of someone else on the same account
+    alert = create(client)
+    fan_out.runner.drain()
+    ours = {partner: fan_out.sink.posts(partner)[0]["id"] for partner in ("x-politie", "facebook-politie")}
+    # When the child is found
+    send(client, "POST", f"/alerts/{alert['id']}/cancel", {"reason": "found"})
+    fan_out.runner.drain()
+    # Then our posts are deleted, X carries the short «gevonden» notice, signs and screens are cleared
+    for partner, post_id in ours.items():
+        assert [post["deleted"] for post in fan_out.sink.posts(partner) if post["id"] == post_id] == [True]
+    assert [post["text"] for post in live_posts(fan_out, "x-politie")] == [
+        "Het vermiste kind is gevonden. Dank voor het delen en uw hulp. Verwijder de oproep uit uw tijdlijn."
+    ]
+    assert live_posts(fan_out, "facebook-politie") == []
+    assert [d["payload"]["type"] for d in fan_out.sink.deliveries("rws-tmc")] == ["sign.show", "sign.clear"]
+    assert [d["payload"]["type"] for d in fan_out.sink.deliveries("ns-screens")] == ["screen.show", "screen.clear"]
+    assert all(record["state"] == "retracted" for record in deliveries(client, alert["id"]).values())
+
+
+def test_an_update_replaces_the_post(client, fan_out):
+    alert = create(client)
+    fan_out.runner.drain()
+    send(
+        client,
+        "PATCH",
+        f"/alerts/{alert['id']}",
+        {"headline": {"nl": "Sanne (9) vermist in Zeist"}},
+        **{"If-Match": '"1"'},
+    )
+    fan_out.runner.drain()
+    for partner in ("x-politie", "facebook-politie"):
+        posts = fan_out.sink.posts(partner)
+        assert [post["deleted"] for post in posts] == [True, False]
+        assert "Zeist" in posts[1]["text"]
+
+
+def test_a_rate_limited_account_is_retried_after_the_reset_without_duplicates(client, fan_out):
+    # Given X answering 429 twice with a reset in 0 seconds
+    fan_out.sink.misbehave("x-politie", Misbehaviour(status=429, times=2, retry_after=0))
+    alert = create(client)
+    # (X's reset is whole seconds; the message stays out of sight at least a second each time)
+    for _ in range(5):
+        fan_out.runner.drain()
+        if fan_out.sink.posts("x-politie"):
+            break
+        time.sleep(1.1)
+    # Then it posted once in the end, and Facebook posted exactly once
+    assert len(fan_out.sink.posts("x-politie")) == 1
+    assert len(fan_out.sink.posts("facebook-politie")) == 1
+    record = deliveries(client, alert["id"])["social_media"]
+    assert record["targets"]["x-politie"]["attempts"] == 3
+    assert record["targets"]["facebook-politie"]["attempts"] == 1
+
+
+def test_a_platform_error_is_retried_without_duplicate_posts(client, fan_out):
+    fan_out.sink.misbehave("facebook-politie", Misbehaviour(status=500, times=1))
+    create(client)
+    fan_out.runner.drain()
+    assert len(fan_out.sink.posts("facebook-politie")) == 1
+    assert len(fan_out.sink.posts("x-politie")) == 1
+
+
+def test_a_traffic_centre_that_stays_down_dead_letters_while_the_others_deliver(client, fan_out):
+    fan_out.sink.misbehave("rws-tmc", Misbehaviour(status=503))
+    alert = create(client)
+    fan_out.runner.drain(timeout=60)
+    assert [m["alert_id"] for m in fan_out.dead_letters("RoadSignsDeadLetterQueueUrl")] == [alert["id"]]
+    states = {channel: record["state"] for channel, record in deliveries(client, alert["id"]).items()}
+    assert states == {
+        "news_media": "delivered",
+        "social_media": "delivered",
+        "road_signs": "failed",
+        "station_screens": "delivered",
+    }
+
+
+def test_exercises_post_only_to_sandbox_accounts(client, fan_out):
+    create(client, status="exercise")
+    fan_out.runner.drain()
+    assert fan_out.sink.posts("x-politie") == fan_out.sink.posts("facebook-politie") == []
+    assert len(fan_out.sink.posts("x-sandbox")) == 1
+    assert fan_out.sink.deliveries("rws-tmc") == []
+    assert len(fan_out.sink.deliveries("rws-sandbox")) == 1
+
+
+def test_a_name_the_signs_cannot_show_is_refused_at_create(client, aws, monkeypatch):
+    import app as api
+    from chalicelib.config import get_settings
+
+    monkeypatch.setenv("ROAD_SIGN_PROFILE", "3x10")
+    get_settings.cache_clear()
+    api.alert_service.cache_clear()
+    response = send(client, "POST", "/alerts", alert_body(child={"name": "Maximiliaan-Alexander"}))
+    problem = json.loads(response.body)
+    assert response.status_code == 422
+    assert problem["errors"][0]["pointer"] == "/child/name"
+    assert "road_signs" in problem["errors"][0]["detail"]
+    # A vermist_kind never reaches the signs, so the same name is fine there
+    fine = send(client, "POST", "/alerts", alert_body(level="vermist_kind", child={"name": "Maximiliaan-Alexander"}))
+    assert fine.status_code == 201
+
+
+@pytest.mark.parametrize("channel", ["road_signs", "station_screens", "social_media"])
+def test_the_visual_channels_preview_what_they_send(client, aws, channel):
+    alert = create(client)
+    response = client.http.get(f"/alerts/{alert['id']}/previews/{channel}", headers={"accept": "image/png"})
+    assert response.status_code == 200
+    assert Image.open(io.BytesIO(response.body)).format == "PNG"
