@@ -15,8 +15,8 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from chalicelib.local.demo import sample_alert
 from chalicelib.local.process import start_local_stack
+from chalicelib.local.samples import sample_alert
 
 ALERTS = 15
 PARTNERS = ("anp", "nos")

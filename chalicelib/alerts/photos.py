@@ -8,9 +8,10 @@ import hashlib
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Protocol
 
+from chalicelib.clock import utc_now
 from chalicelib.errors import FieldError, InvalidAlertError
 from chalicelib.models.alert import MAX_PHOTO_BYTES, InlinePhoto
 from chalicelib.models.photos import RENDITION_NAMES, PhotoRecord, PhotoUploadRequest
@@ -41,10 +42,6 @@ class PhotoRecords(Protocol):
     def put(self, record: PhotoRecord) -> None: ...
 
 
-def _utc_now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 class PhotoService:
     def __init__(
         self,
@@ -55,7 +52,7 @@ class PhotoService:
         max_upload_bytes: int,
         upload_seconds: int,
         url_seconds: int,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._objects = objects
         self._records = records

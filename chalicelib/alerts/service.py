@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
 from chalicelib.alerts import lifecycle
@@ -13,6 +13,7 @@ from chalicelib.alerts.photos import PhotoService
 from chalicelib.alerts.rules import check_content
 from chalicelib.alerts.store import AlertStore, StaleWriteError
 from chalicelib.channels.policy import deployed_channels_for
+from chalicelib.clock import utc_now
 from chalicelib.errors import AlertBusyError, AlertNotFoundError, FieldError, InvalidAlertError, VersionMismatchError
 from chalicelib.geo.areas import ServiceArea
 from chalicelib.models.alert import Alert, AlertCancel, AlertContent, AlertCreate
@@ -22,10 +23,6 @@ from chalicelib.observability import logger
 
 _CANCEL_ATTEMPTS = 5
 ContentT = TypeVar("ContentT", bound=AlertContent)
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _new_id() -> str:
@@ -58,7 +55,7 @@ class AlertService:
         deliveries: DeliveryLog | None = None,
         photos: PhotoService | None = None,
         content_check: Callable[[Alert], None] | None = None,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], datetime] = utc_now,
         new_id: Callable[[], str] = _new_id,
     ) -> None:
         self._store = store

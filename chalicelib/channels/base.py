@@ -8,6 +8,17 @@ from chalicelib.channels.targets import PartnerTarget
 from chalicelib.models.alert import Alert
 
 
+def alert_summary(alert: Alert) -> dict[str, Any]:
+    """What every partner payload says of the alert itself: which one, which version, how urgent, how real."""
+    return {
+        "id": alert.id,
+        "reference": alert.reference,
+        "version": alert.version,
+        "level": alert.level,
+        "status": alert.status,
+    }
+
+
 class ContentError(ValueError):
     """Rendered content breaks the channel's limits (length, size)."""
 

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, Protocol
 
-from chalicelib.channels.base import ContentError
+from chalicelib.channels.base import alert_summary
 from chalicelib.models.alert import Alert
 
 NAME = "news_media"
-# SNS and most partner gateways stop at 256 KB; a newsroom payload is a few KB.
-MAX_PAYLOAD_BYTES = 256 * 1024
 EVENT_NAMES = {
     "kind_alarm": {"nl": "Kind Alarm", "en": "Child Alert"},
     "vermist_kind": {"nl": "Vermist kind", "en": "Missing child"},
@@ -37,14 +34,10 @@ class PhotoLinks(Protocol):
 
 def render(alert: Alert, photo_urls: dict[str, str]) -> dict[str, Any]:
     """The newsroom payload: the whole alert in Dutch and English, with a link to the master photo. Pure."""
-    payload = {
+    return {
         "type": "alert.published" if alert.version == 1 else "alert.updated",
         "alert": {
-            "id": alert.id,
-            "reference": alert.reference,
-            "version": alert.version,
-            "level": alert.level,
-            "status": alert.status,
+            **alert_summary(alert),
             "event": EVENT_NAMES[alert.level],
             **alert.model_dump(
                 mode="json",
@@ -54,10 +47,6 @@ def render(alert: Alert, photo_urls: dict[str, str]) -> dict[str, Any]:
             "photo_url": photo_urls.get("master"),
         },
     }
-    size = len(json.dumps(payload, ensure_ascii=False).encode("utf-8"))
-    if size > MAX_PAYLOAD_BYTES:
-        raise ContentError(f"the newsroom payload is {size} bytes; at most {MAX_PAYLOAD_BYTES}")
-    return payload
 
 
 def render_retraction(alert: Alert) -> dict[str, Any]:
@@ -66,11 +55,7 @@ def render_retraction(alert: Alert) -> dict[str, Any]:
     return {
         "type": "alert.retracted",
         "alert": {
-            "id": alert.id,
-            "reference": alert.reference,
-            "version": alert.version,
-            "level": alert.level,
-            "status": alert.status,
+            **alert_summary(alert),
             "state": alert.state,
             "reason": reason,
         },

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.channels.base import ContentError
+from chalicelib.channels.base import ContentError, alert_summary
 from chalicelib.models.alert import Alert
 
 ROAD_SIGNS = "road_signs"
@@ -112,20 +112,10 @@ class SignContentError(ContentError):
         self.pointer = pointer
 
 
-def _alert_summary(alert: Alert) -> dict[str, Any]:
-    return {
-        "id": alert.id,
-        "reference": alert.reference,
-        "version": alert.version,
-        "level": alert.level,
-        "status": alert.status,
-    }
-
-
 def road_sign_payload(alert: Alert, profile: SignProfile, image: Callable[[Alert], bytes]) -> dict[str, Any]:
     return {
         "type": "sign.show",
-        "alert": _alert_summary(alert),
+        "alert": alert_summary(alert),
         "profile": {"lines": profile.lines, "chars": profile.chars},
         "lines": sign_lines(alert, profile),
         "image_png": base64.b64encode(image(alert)).decode(),
@@ -135,7 +125,7 @@ def road_sign_payload(alert: Alert, profile: SignProfile, image: Callable[[Alert
 def station_screen_payload(alert: Alert, poster: Callable[[Alert], bytes]) -> dict[str, Any]:
     return {
         "type": "screen.show",
-        "alert": _alert_summary(alert),
+        "alert": alert_summary(alert),
         "text": {
             "title": BANNER[alert.level],
             "name": alert.child.name,
@@ -148,6 +138,6 @@ def station_screen_payload(alert: Alert, poster: Callable[[Alert], bytes]) -> di
 
 def clear_payload(kind: str) -> Callable[[Alert], dict[str, Any]]:
     def payload(alert: Alert) -> dict[str, Any]:
-        return {"type": f"{kind}.clear", "alert": {**_alert_summary(alert), "state": alert.state}}
+        return {"type": f"{kind}.clear", "alert": {**alert_summary(alert), "state": alert.state}}
 
     return payload

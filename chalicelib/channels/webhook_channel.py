@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any, Protocol
 
 from chalicelib.adapters.webhooks import WebhookSender
+from chalicelib.channels.base import ContentError
 from chalicelib.channels.targets import PartnerTarget
 from chalicelib.models.alert import Alert
+
+# Partner gateways commonly stop at 256 KB; a poster payload is about 120 KB.
+MAX_PAYLOAD_BYTES = 256 * 1024
 
 
 class Secrets(Protocol):
@@ -30,7 +35,11 @@ class WebhookChannel:
         self._secrets = secrets
 
     def render(self, alert: Alert) -> dict[str, Any]:
-        return self._render(alert)
+        payload = self._render(alert)
+        size = len(json.dumps(payload, ensure_ascii=False).encode("utf-8"))
+        if size > MAX_PAYLOAD_BYTES:
+            raise ContentError(f"the {self.name} payload is {size} bytes; partners take at most {MAX_PAYLOAD_BYTES}")
+        return payload
 
     def deliver(
         self, content: dict[str, Any], target: PartnerTarget, delivery_id: str, previous: str | None

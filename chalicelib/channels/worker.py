@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from functools import partial
 from typing import Any, Protocol
 
@@ -12,6 +12,7 @@ from chalicelib.adapters.webhooks import PartnerError
 from chalicelib.alerts.lifecycle import TERMINAL_STATES
 from chalicelib.channels.base import Channel, ContentError
 from chalicelib.channels.targets import PartnerDirectory, PartnerTarget, audience_for, targets_for
+from chalicelib.clock import utc_now
 from chalicelib.models.alert import Alert
 from chalicelib.models.events import AlertEvent, DeliveryRecord, DeliveryState, TargetResult
 from chalicelib.observability import logger
@@ -43,10 +44,6 @@ class _Outcome:
     retry_after: float | None = None
 
 
-def _utc_now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 class ChannelWorker:
     def __init__(
         self,
@@ -54,7 +51,7 @@ class ChannelWorker:
         alerts: AlertReader,
         records: DeliveryStore,
         directory: PartnerDirectory,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], datetime] = utc_now,
         on_retracted: Callable[[Alert], None] | None = None,
     ) -> None:
         self._on_retracted = on_retracted

@@ -8,36 +8,15 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import requests
 
 from chalicelib.channels.policy import deployed_channels_for
 from chalicelib.local.process import LocalStackProcess, start_local_stack
+from chalicelib.local.samples import sample_alert
 
 FINISHED = {"delivered", "failed", "retracted"}
-
-
-def sample_alert(reference: str) -> dict[str, Any]:
-    now = datetime.now(timezone.utc).replace(microsecond=0)
-    return {
-        "reference": reference,
-        "level": "kind_alarm",
-        "status": "actual",
-        "child": {"name": "Sanne de Vries", "age": 9, "description": "1,30 m, blond haar, rode jas"},
-        "headline": {"nl": "Sanne (9) vermist in Utrecht", "en": "Sanne (9) missing in Utrecht"},
-        "instruction": {"nl": "Zie je Sanne? Bel direct 112.", "en": "Seen Sanne? Call 112 now."},
-        "last_seen": {
-            "at": (now - timedelta(minutes=20)).isoformat(),
-            "place": "Utrecht Centraal",
-            "lat": 52.0894,
-            "lon": 5.1101,
-        },
-        "area": {"type": "circle", "lat": 52.0894, "lon": 5.1101, "radius_km": 15},
-        "contact": {"phone": "0800-6070"},
-        "expires_at": (now + timedelta(hours=24)).isoformat(),
-    }
 
 
 def wait_for_deliveries(api: str, alert_id: str, version: int, timeout: float = 30.0) -> dict[str, Any]:
