@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -16,6 +17,7 @@ from chalicelib.http.responses import alert_response, private_response
 from chalicelib.observability import logger
 
 if TYPE_CHECKING:
+    from chalicelib.alerts.devices import DeviceRegistry
     from chalicelib.alerts.photos import PhotoService
     from chalicelib.channels.previews import PreviewService
     from chalicelib.channels.worker import ChannelWorker
@@ -54,6 +56,13 @@ def photo_service() -> PhotoService:
     from chalicelib.channels.registry import build_photo_service
 
     return build_photo_service(get_settings())
+
+
+@lru_cache(maxsize=1)
+def device_registry() -> DeviceRegistry:
+    from chalicelib.channels.registry import build_device_registry
+
+    return build_device_registry(get_settings())
 
 
 @lru_cache(maxsize=1)
@@ -126,6 +135,29 @@ def preview(id: str, channel: str) -> Response:  # noqa: A002
     return private_response(shown.body, shown.content_type)
 
 
+@app.route("/devices/{device_id}", methods=["PUT"], authorizer=burgernet, content_types=JSON)
+@problems.answers_problems
+def register_device(device_id: str) -> Response:
+    created = device_registry().register(device_id, _body())
+    return Response(body="", status_code=201 if created else 204)
+
+
+@app.route("/devices/{device_id}", methods=["DELETE"], authorizer=burgernet)
+@problems.answers_problems
+def unregister_device(device_id: str) -> Response:
+    device_registry().unregister(device_id)
+    return Response(body="", status_code=204)
+
+
+@app.on_sns_message(topic=settings.push_events_topic, name="push_events")
+def push_events(event: Any) -> None:
+    """SNS reports endpoints that APNs or FCM disabled (app removed, token expired): forget those devices."""
+    report = json.loads(event.message)
+    endpoint = report.get("EndpointArn")
+    if endpoint and report.get("EventType") in ("EndpointUpdated", "DeliveryFailure", "EndpointDeleted"):
+        device_registry().forget_endpoint(endpoint)
+
+
 @app.route("/photos", methods=["POST"], authorizer=burgernet, content_types=JSON)
 @problems.answers_problems
 def start_photo_upload() -> Response:
@@ -154,6 +186,11 @@ def _channel_batch(name: str, event: SQSEvent) -> dict[str, Any]:
     from chalicelib.channels.registry import queue_backoff
 
     return channel_batch(event.to_dict(), event.context, channel_worker(name), queue_backoff(get_settings()))
+
+
+@app.on_sqs_message(queue=settings.channel_queue("app_push"), batch_size=5, name="app_push")
+def app_push(event: SQSEvent) -> dict[str, Any]:
+    return _channel_batch("app_push", event)
 
 
 @app.on_sqs_message(queue=settings.channel_queue("news_media"), batch_size=10, name="news_media")

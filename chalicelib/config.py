@@ -53,6 +53,17 @@ class Settings(BaseModel):
     # Whether a retraction for a found child also posts a short notice on X.
     social_found_notice: bool = True
 
+    # App push: the SNS platform applications (not a CloudFormation resource: created once per account).
+    apns_application_arn: str = "arn:aws:sns:eu-west-1:123456789012:app/APNS/kind-alarm-local"
+    fcm_application_arn: str = "arn:aws:sns:eu-west-1:123456789012:app/GCM/kind-alarm-local"
+    push_topic_prefix: str = "kind-alarm-local-push-"
+    # Where SNS reports endpoints the platforms disabled (the platform applications' event topic).
+    push_events_topic: str = "kind-alarm-local-push-events"
+
+    def sns_arn_prefix(self) -> str:
+        """arn:aws:sns:<region>:<account>: — taken from the event topic, which lives beside the push topics."""
+        return self.alert_events_topic_arn.rsplit(":", 1)[0] + ":"
+
     def road_sign_pixels(self) -> tuple[int, int]:
         width, height = self.road_sign_size.split("x")
         return int(width), int(height)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from chalicelib.channels import signs, social_media
+from chalicelib.channels import app_push, signs, social_media
 from chalicelib.channels.base import ContentError
 from chalicelib.channels.policy import deployed_channels_for
 from chalicelib.errors import FieldError, InvalidAlertError
@@ -15,6 +15,7 @@ def content_check(profile: signs.SignProfile) -> Callable[[Alert], None]:
     checks: dict[str, tuple[Callable[[Alert], object], str]] = {
         signs.ROAD_SIGNS: (lambda alert: signs.sign_lines(alert, profile), "/child/name"),
         social_media.NAME: (social_media.post_text, "/headline/nl"),
+        app_push.NAME: (app_push.check_renderable, "/headline/nl"),
     }
 
     def check(alert: Alert) -> None:

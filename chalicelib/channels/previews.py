@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from chalicelib.alerts.lifecycle import ensure_active
-from chalicelib.channels import news_media
+from chalicelib.channels import app_push, news_media
 from chalicelib.channels.policy import CHANNELS, CHANNELS_BY_LEVEL
+from chalicelib.channels.push_topics import LANGUAGES
 from chalicelib.errors import UnknownPreviewError
 from chalicelib.imaging.visuals import VisualKind
 from chalicelib.models.alert import Alert
@@ -51,6 +52,12 @@ class PreviewService:
         ensure_active(alert)
         if channel in VISUALS:
             return Preview("image/png", self._visual(alert, channel))
+        if channel == app_push.NAME:
+            notifications = {
+                language: dict(zip(("title", "body"), app_push.alert_notification(alert, language), strict=True))
+                for language in LANGUAGES
+            }
+            return Preview("application/json", json.dumps(notifications, ensure_ascii=False))
         if channel == news_media.NAME:
             payload = news_media.render(alert, self._photos.urls(alert.photo_id))
             return Preview("application/json", json.dumps(payload, ensure_ascii=False))

@@ -6,16 +6,17 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from chalicelib.adapters.clients import dynamodb_client, s3_client, sqs_client, ssm_client
+from chalicelib.adapters.clients import dynamodb_client, s3_client, sns_client, sqs_client, ssm_client
 from chalicelib.alerts.photos import PhotoService
 from chalicelib.batches import QueueBackoff
 from chalicelib.channels.base import Channel
-from chalicelib.channels.targets import parse_directory
+from chalicelib.channels.targets import ChannelPartners, PartnerDirectory, PartnerTarget, parse_directory
 from chalicelib.channels.worker import ChannelWorker
 from chalicelib.config import Settings
 from chalicelib.models.alert import Alert
 
 if TYPE_CHECKING:
+    from chalicelib.alerts.devices import DeviceRegistry
     from chalicelib.imaging.visuals import VisualKind
 
 
@@ -68,6 +69,13 @@ def build_channel(name: str, settings: Settings, photos: PhotoService) -> Channe
             sender,
             secrets,
         )
+    if name == "app_push":
+        from chalicelib.adapters.push import PushService
+        from chalicelib.channels.app_push import AppPushChannel
+        from chalicelib.channels.push_topics import PushTopics
+
+        publisher = PushService(sns_client(), settings.sns_arn_prefix())
+        return AppPushChannel(publisher, PushTopics(settings.push_topic_prefix), photos)
     if name == "social_media":
         from chalicelib.adapters.social import SocialClient
         from chalicelib.channels.social_media import SocialMediaChannel
@@ -91,6 +99,33 @@ def visual(photos: PhotoService, kind: VisualKind, size: tuple[int, int]) -> Cal
     return render
 
 
+def with_push_audiences(directory: PartnerDirectory) -> PartnerDirectory:
+    """app_push has no partners: its public audience is the app's users, its sandbox the test devices."""
+    from chalicelib.channels.app_push import APP_USERS, TEST_DEVICES
+
+    def audience(name: str) -> PartnerTarget:
+        return PartnerTarget.model_validate(
+            {"name": name, "url": "https://sns.amazonaws.com", "secret_parameter": "-", "platform": "sns"}
+        )
+
+    push = ChannelPartners(public=(audience(APP_USERS),), sandbox=(audience(TEST_DEVICES),))
+    return PartnerDirectory(channels={**directory.channels, "app_push": push})
+
+
+def build_device_registry(settings: Settings) -> DeviceRegistry:
+    from chalicelib.adapters.device_table import DeviceTable
+    from chalicelib.adapters.push import PushService
+    from chalicelib.alerts.devices import DeviceRegistry
+    from chalicelib.channels.push_topics import PushTopics
+
+    return DeviceRegistry(
+        PushService(sns_client(), settings.sns_arn_prefix()),
+        DeviceTable(dynamodb_client(), settings.alerts_table),
+        PushTopics(settings.push_topic_prefix),
+        {"apns": settings.apns_application_arn, "fcm": settings.fcm_application_arn},
+    )
+
+
 def build_worker(name: str, settings: Settings) -> ChannelWorker:
     from chalicelib.adapters.alert_table import AlertTable
     from chalicelib.adapters.delivery_table import DeliveryTable
@@ -102,7 +137,7 @@ def build_worker(name: str, settings: Settings) -> ChannelWorker:
         channel=build_channel(name, settings, photos),
         alerts=AlertTable(dynamodb_client(), settings.alerts_table),
         records=records,
-        directory=parse_directory(settings.partners),
+        directory=with_push_audiences(parse_directory(settings.partners)),
         on_retracted=PhotoCleanup(records, photos).after_retraction,
     )
 

@@ -25,7 +25,7 @@ class PartnerTarget(BaseModel):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")
     url: HttpUrl
     secret_parameter: str
-    platform: Literal["webhook", "x", "facebook"] = "webhook"
+    platform: Literal["webhook", "x", "facebook", "sns"] = "webhook"
     # The Facebook page to post on.
     account_id: str | None = Field(default=None, pattern=r"^[0-9A-Za-z_.-]{1,64}$")
 

@@ -33,7 +33,26 @@ def deploy_resources(stage: str, session: Any) -> dict[str, str]:
         if "LogicalResourceId" in resource
     }
     _subscribe(template, physical, session)
-    return {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
+    outputs = {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
+    return {**outputs, **_platform_applications(session, stage, outputs["PushEventsTopicArn"])}
+
+
+def _platform_applications(session: Any, stage: str, events_topic: str) -> dict[str, str]:
+    """The APNs and FCM platform applications, which CloudFormation cannot create (made once per account in AWS)."""
+    sns = session.client("sns")
+    arns = {}
+    for key, platform, credential in (("Apns", "APNS", "local-apns-key"), ("Fcm", "GCM", "local-fcm-key")):
+        response = sns.create_platform_application(
+            Name=f"kind-alarm-{stage}",
+            Platform=platform,
+            Attributes={
+                "PlatformCredential": credential,
+                "EventEndpointUpdated": events_topic,
+                "EventDeliveryFailure": events_topic,
+            },
+        )
+        arns[f"{key}ApplicationArn"] = response["PlatformApplicationArn"]
+    return arns
 
 
 def _subscribe(template: dict[str, Any], physical: dict[str, str], session: Any) -> None:

@@ -11,6 +11,7 @@ from chalicelib.local.runner import ChannelQueue, EventRunner, PhotoUploads
 CHANNEL_QUEUES = {
     channel: (f"{logical}QueueUrl", f"{logical}QueueArn")
     for channel, logical in (
+        ("app_push", "AppPush"),
         ("news_media", "NewsMedia"),
         ("social_media", "SocialMedia"),
         ("road_signs", "RoadSigns"),
@@ -32,6 +33,10 @@ def function_environment(
         "RETRY_BASE_SECONDS": str(retry_base_seconds),
         "PHOTOS_BUCKET": outputs["PhotosBucketName"],
         "PHOTO_UPLOADS_QUEUE": f"kind-alarm-{stage}-photo-uploads",
+        "APNS_APPLICATION_ARN": outputs["ApnsApplicationArn"],
+        "FCM_APPLICATION_ARN": outputs["FcmApplicationArn"],
+        "PUSH_TOPIC_PREFIX": f"kind-alarm-{stage}-push-",
+        "PUSH_EVENTS_TOPIC": f"kind-alarm-{stage}-push-events",
     }
 
 

@@ -37,6 +37,7 @@ def test_a_kind_alarm_reaches_every_channel(client, fan_out):
     # Then every channel delivered it
     records = deliveries(client, alert["id"])
     assert {channel: record["state"] for channel, record in records.items()} == {
+        "app_push": "delivered",
         "news_media": "delivered",
         "social_media": "delivered",
         "road_signs": "delivered",
@@ -62,7 +63,7 @@ def test_a_kind_alarm_reaches_every_channel(client, fan_out):
 def test_a_vermist_kind_stays_off_signs_and_screens(client, fan_out):
     alert = create(client, level="vermist_kind")
     fan_out.runner.drain()
-    assert set(deliveries(client, alert["id"])) == {"news_media", "social_media"}
+    assert set(deliveries(client, alert["id"])) == {"app_push", "news_media", "social_media"}
     assert fan_out.sink.deliveries("rws-tmc") == fan_out.sink.deliveries("ns-screens") == []
 
 
@@ -136,6 +137,7 @@ def test_a_traffic_centre_that_stays_down_dead_letters_while_the_others_deliver(
     assert [m["alert_id"] for m in fan_out.dead_letters("RoadSignsDeadLetterQueueUrl")] == [alert["id"]]
     states = {channel: record["state"] for channel, record in deliveries(client, alert["id"]).items()}
     assert states == {
+        "app_push": "delivered",
         "news_media": "delivered",
         "social_media": "delivered",
         "road_signs": "failed",

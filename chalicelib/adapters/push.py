@@ -1,0 +1,95 @@
+"""SNS mobile push: platform endpoints, topic subscriptions, publishes."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from chalicelib.adapters.webhooks import PartnerError
+
+_EXISTING_ENDPOINT = re.compile(r"Endpoint (arn:\S+) already exists")
+
+
+class TopicMissingError(Exception):
+    """No topic of this name exists: no device ever registered there."""
+
+
+class PushService:
+    def __init__(self, sns_client: Any, topic_arn_prefix: str) -> None:
+        self._sns = sns_client
+        self._prefix = topic_arn_prefix  # arn:aws:sns:<region>:<account>:
+        self._created: set[str] = set()
+
+    def topic_arn(self, name: str) -> str:
+        return self._prefix + name
+
+    def ensure_topic(self, name: str) -> str:
+        if name not in self._created:
+            self._sns.create_topic(Name=name)
+            self._created.add(name)
+        return self.topic_arn(name)
+
+    def create_endpoint(self, application_arn: str, token: str, device_id: str) -> str:
+        try:
+            response = self._sns.create_platform_endpoint(
+                PlatformApplicationArn=application_arn, Token=token, CustomUserData=device_id
+            )
+            return str(response["EndpointArn"])
+        except self._sns.exceptions.InvalidParameterException as error:
+            # The token has an endpoint already (registered before under other attributes): take it over.
+            found = _EXISTING_ENDPOINT.search(str(error))
+            if not found:
+                raise
+            endpoint = found.group(1)
+            self.update_endpoint(endpoint, token, device_id)
+            return endpoint
+
+    def update_endpoint(self, endpoint_arn: str, token: str, device_id: str) -> None:
+        self._sns.set_endpoint_attributes(
+            EndpointArn=endpoint_arn, Attributes={"Token": token, "Enabled": "true", "CustomUserData": device_id}
+        )
+
+    def endpoint_device(self, endpoint_arn: str) -> str | None:
+        try:
+            attributes = self._sns.get_endpoint_attributes(EndpointArn=endpoint_arn)["Attributes"]
+        except self._sns.exceptions.NotFoundException:
+            return None
+        return attributes.get("CustomUserData") or None
+
+    def endpoint_enabled(self, endpoint_arn: str) -> bool:
+        try:
+            attributes = self._sns.get_endpoint_attributes(EndpointArn=endpoint_arn)["Attributes"]
+        except self._sns.exceptions.NotFoundException:
+            return False
+        return bool(attributes.get("Enabled", "true") == "true")
+
+    def delete_endpoint(self, endpoint_arn: str) -> None:
+        self._sns.delete_endpoint(EndpointArn=endpoint_arn)
+
+    def subscribe(self, topic_name: str, endpoint_arn: str) -> str:
+        topic = self.ensure_topic(topic_name)
+        response = self._sns.subscribe(TopicArn=topic, Protocol="application", Endpoint=endpoint_arn)
+        return str(response["SubscriptionArn"])
+
+    def unsubscribe(self, subscription_arn: str) -> None:
+        try:
+            self._sns.unsubscribe(SubscriptionArn=subscription_arn)
+        except self._sns.exceptions.NotFoundException:
+            return
+
+    def publish(self, topic_name: str, message: str, attributes: dict[str, str]) -> str:
+        try:
+            response = self._sns.publish(
+                TopicArn=self.topic_arn(topic_name),
+                Message=message,
+                MessageStructure="json",
+                MessageAttributes={k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()},
+            )
+        except self._sns.exceptions.NotFoundException:
+            raise TopicMissingError(topic_name) from None
+        except ClientError as error:
+            # Throttling and service errors: the channel queue retries; the collapse id keeps it to one notification.
+            raise PartnerError(f"SNS refused the publish: {error.response['Error'].get('Code')}") from None
+        return str(response["MessageId"])

@@ -1,0 +1,144 @@
+"""The device registry: an app install becomes an SNS endpoint subscribed to its language's national topic
+and the topic of its H3 cell (and the test topic for test devices). Only the cell is kept, never the location."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Protocol
+
+from chalicelib.channels.push_topics import PushTopics
+from chalicelib.clock import utc_now
+from chalicelib.errors import FieldError, MalformedRequestError
+from chalicelib.geo.cover import device_cell
+from chalicelib.models.devices import DEVICE_ID_PATTERN, DeviceRecord, DeviceRegistration, Subscription
+from chalicelib.models.validation import parse_model
+from chalicelib.observability import logger
+
+
+class Push(Protocol):
+    def create_endpoint(self, application_arn: str, token: str, device_id: str) -> str: ...
+
+    def update_endpoint(self, endpoint_arn: str, token: str, device_id: str) -> None: ...
+
+    def endpoint_enabled(self, endpoint_arn: str) -> bool: ...
+
+    def endpoint_device(self, endpoint_arn: str) -> str | None: ...
+
+    def delete_endpoint(self, endpoint_arn: str) -> None: ...
+
+    def subscribe(self, topic_name: str, endpoint_arn: str) -> str: ...
+
+    def unsubscribe(self, subscription_arn: str) -> None: ...
+
+
+class Devices(Protocol):
+    def get(self, device_id: str) -> DeviceRecord | None: ...
+
+    def put(self, record: DeviceRecord) -> None: ...
+
+    def delete(self, device_id: str) -> None: ...
+
+
+class DeviceRegistry:
+    def __init__(
+        self,
+        push: Push,
+        devices: Devices,
+        topics: PushTopics,
+        applications: dict[str, str],
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._push = push
+        self._devices = devices
+        self._topics = topics
+        self._applications = applications
+        self._clock = clock
+
+    def register(self, device_id: str, body: Any) -> bool:
+        """Create or move the device; True when it is new."""
+        _check_id(device_id)
+        request = parse_model(DeviceRegistration, body)
+        record = self._devices.get(device_id)
+        token_hash = hashlib.sha256(request.token.encode()).hexdigest()
+        endpoint = self._endpoint(device_id, request, record, token_hash)
+        cell = device_cell(request.location.lat, request.location.lon)
+        wanted = self._wanted_topics(request, cell)
+        subscriptions = self._resubscribe(endpoint, wanted, record.subscriptions if record else {})
+        self._devices.put(
+            DeviceRecord(
+                id=device_id,
+                platform=request.platform,
+                endpoint_arn=endpoint,
+                token_sha256=token_hash,
+                cell=cell,
+                language=request.language,
+                test_device=request.test_device,
+                subscriptions=subscriptions,
+                updated_at=self._clock(),
+            )
+        )
+        logger.info("device registered", extra={"device_id": device_id, "cell": cell, "new": record is None})
+        return record is None
+
+    def unregister(self, device_id: str) -> None:
+        _check_id(device_id)
+        record = self._devices.get(device_id)
+        if record is None:
+            return
+        for subscription in record.subscriptions.values():
+            self._push.unsubscribe(subscription.arn)
+        self._push.delete_endpoint(record.endpoint_arn)
+        self._devices.delete(device_id)
+        logger.info("device unregistered", extra={"device_id": device_id})
+
+    def forget_endpoint(self, endpoint_arn: str) -> None:
+        """The platform reported the endpoint disabled or invalid (app removed, token expired): clean it up."""
+        device_id = self._push.endpoint_device(endpoint_arn)
+        if device_id is not None and self._devices.get(device_id) is not None:
+            self.unregister(device_id)
+        else:
+            self._push.delete_endpoint(endpoint_arn)
+
+    def _endpoint(
+        self, device_id: str, request: DeviceRegistration, record: DeviceRecord | None, token_hash: str
+    ) -> str:
+        if record is not None and record.platform == request.platform:
+            if record.token_sha256 != token_hash or not self._push.endpoint_enabled(record.endpoint_arn):
+                self._push.update_endpoint(record.endpoint_arn, request.token, device_id)
+            return record.endpoint_arn
+        if record is not None:
+            self.unregister(device_id)  # moved to another platform: a new endpoint
+        return self._push.create_endpoint(self._applications[request.platform], request.token, device_id)
+
+    def _wanted_topics(self, request: DeviceRegistration, cell: str) -> dict[str, str]:
+        wanted = {
+            "national": self._topics.national(request.language),
+            "cell": self._topics.cell(request.language, cell),
+        }
+        if request.test_device:
+            wanted["test"] = self._topics.test(request.language)
+        return wanted
+
+    def _resubscribe(
+        self, endpoint: str, wanted: dict[str, str], current: dict[str, Subscription]
+    ) -> dict[str, Subscription]:
+        kept = {scope: sub for scope, sub in current.items() if wanted.get(scope) == sub.topic}
+        for scope, subscription in current.items():
+            if scope not in kept:
+                self._push.unsubscribe(subscription.arn)
+        for scope, topic in wanted.items():
+            if scope not in kept:
+                kept[scope] = Subscription(topic=topic, arn=self._push.subscribe(topic, endpoint))
+        return kept
+
+
+def _check_id(device_id: str) -> None:
+    import re
+
+    if not re.match(DEVICE_ID_PATTERN, device_id):
+        raise MalformedRequestError(
+            "The device id must be 1 to 128 letters, digits or . _ : -.",
+            (FieldError("1 to 128 of A-Z a-z 0-9 . _ : -", parameter="device_id"),),
+        )
