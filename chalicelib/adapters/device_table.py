@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from chalicelib.adapters.alert_table import from_item, to_item
@@ -11,6 +12,11 @@ from chalicelib.models.validation import parse_model
 
 def device_key(device_id: str) -> dict[str, Any]:
     return {"pk": {"S": f"DEVICE#{device_id}"}, "sk": {"S": "DEVICE"}}
+
+
+def endpoint_key(endpoint_arn: str) -> dict[str, Any]:
+    digest = hashlib.sha256(endpoint_arn.encode()).hexdigest()
+    return {"pk": {"S": f"ENDPOINT#{digest}"}, "sk": {"S": "ENDPOINT"}}
 
 
 class DeviceTable:
@@ -23,8 +29,25 @@ class DeviceTable:
         return parse_model(DeviceRecord, from_item(item)) if item else None
 
     def put(self, record: DeviceRecord) -> None:
+        """The device, and an index from its endpoint back to it (platform reports name only the endpoint)."""
         item = {**to_item(record), **device_key(record.id), "kind": {"S": "device"}}
-        self._client.put_item(TableName=self._table, Item=item)
+        index = {**endpoint_key(record.endpoint_arn), "kind": {"S": "endpoint"}, "device_id": {"S": record.id}}
+        self._client.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": self._table, "Item": item}},
+                {"Put": {"TableName": self._table, "Item": index}},
+            ]
+        )
 
-    def delete(self, device_id: str) -> None:
-        self._client.delete_item(TableName=self._table, Key=device_key(device_id))
+    def by_endpoint(self, endpoint_arn: str) -> str | None:
+        key = endpoint_key(endpoint_arn)
+        item = self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
+        return str(item["device_id"]["S"]) if item else None
+
+    def delete(self, record: DeviceRecord) -> None:
+        self._client.transact_write_items(
+            TransactItems=[
+                {"Delete": {"TableName": self._table, "Key": device_key(record.id)}},
+                {"Delete": {"TableName": self._table, "Key": endpoint_key(record.endpoint_arn)}},
+            ]
+        )

@@ -51,13 +51,6 @@ class PushService:
             EndpointArn=endpoint_arn, Attributes={"Token": token, "Enabled": "true", "CustomUserData": device_id}
         )
 
-    def endpoint_device(self, endpoint_arn: str) -> str | None:
-        try:
-            attributes = self._sns.get_endpoint_attributes(EndpointArn=endpoint_arn)["Attributes"]
-        except self._sns.exceptions.NotFoundException:
-            return None
-        return attributes.get("CustomUserData") or None
-
     def endpoint_enabled(self, endpoint_arn: str) -> bool:
         try:
             attributes = self._sns.get_endpoint_attributes(EndpointArn=endpoint_arn)["Attributes"]

@@ -24,8 +24,6 @@ class Push(Protocol):
 
     def endpoint_enabled(self, endpoint_arn: str) -> bool: ...
 
-    def endpoint_device(self, endpoint_arn: str) -> str | None: ...
-
     def delete_endpoint(self, endpoint_arn: str) -> None: ...
 
     def subscribe(self, topic_name: str, endpoint_arn: str) -> str: ...
@@ -38,7 +36,9 @@ class Devices(Protocol):
 
     def put(self, record: DeviceRecord) -> None: ...
 
-    def delete(self, device_id: str) -> None: ...
+    def by_endpoint(self, endpoint_arn: str) -> str | None: ...
+
+    def delete(self, record: DeviceRecord) -> None: ...
 
 
 class DeviceRegistry:
@@ -90,13 +90,13 @@ class DeviceRegistry:
         for subscription in record.subscriptions.values():
             self._push.unsubscribe(subscription.arn)
         self._push.delete_endpoint(record.endpoint_arn)
-        self._devices.delete(device_id)
+        self._devices.delete(record)
         logger.info("device unregistered", extra={"device_id": device_id})
 
     def forget_endpoint(self, endpoint_arn: str) -> None:
         """The platform reported the endpoint disabled or invalid (app removed, token expired): clean it up."""
-        device_id = self._push.endpoint_device(endpoint_arn)
-        if device_id is not None and self._devices.get(device_id) is not None:
+        device_id = self._devices.by_endpoint(endpoint_arn)
+        if device_id is not None:
             self.unregister(device_id)
         else:
             self._push.delete_endpoint(endpoint_arn)
@@ -110,7 +110,18 @@ class DeviceRegistry:
             return record.endpoint_arn
         if record is not None:
             self.unregister(device_id)  # moved to another platform: a new endpoint
-        return self._push.create_endpoint(self._applications[request.platform], request.token, device_id)
+        endpoint = self._push.create_endpoint(self._applications[request.platform], request.token, device_id)
+        self._release(endpoint, device_id)
+        return endpoint
+
+    def _release(self, endpoint: str, new_owner: str) -> None:
+        """A reinstalled app brings the old install's token: the old record lets go of the endpoint."""
+        owner = self._devices.by_endpoint(endpoint)
+        previous = self._devices.get(owner) if owner not in (None, new_owner) else None
+        if previous is not None:
+            for subscription in previous.subscriptions.values():
+                self._push.unsubscribe(subscription.arn)
+            self._devices.delete(previous)
 
     def _wanted_topics(self, request: DeviceRegistration, cell: str) -> dict[str, str]:
         wanted = {

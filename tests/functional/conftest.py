@@ -30,6 +30,7 @@ def reset_process_caches() -> None:
     api.channel_worker.cache_clear()
     api.photo_service.cache_clear()
     api.preview_service.cache_clear()
+    api.device_registry.cache_clear()
     registry.queue_backoff_cache_clear()
 
 
