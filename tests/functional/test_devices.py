@@ -28,12 +28,11 @@ def register(client, device_id: str = "device-1", **fields: Any):
 
 
 def record(aws: dict[str, str], device_id: str = "device-1") -> Any:
-    item = (
+    return (
         boto3.client("dynamodb")
         .get_item(TableName=aws["AlertsTableName"], Key={"pk": {"S": f"DEVICE#{device_id}"}, "sk": {"S": "DEVICE"}})
         .get("Item")
     )
-    return item
 
 
 def subscribed_topics(endpoint_arn: str) -> list[str]:
@@ -54,7 +53,10 @@ def test_a_device_is_registered_under_its_cell_and_never_its_location(client, pu
     attributes = boto3.client("sns").get_endpoint_attributes(EndpointArn=endpoint)["Attributes"]
     assert attributes["Token"] == TOKEN
     assert subscribed_topics(endpoint) == sorted(
-        ["kind-alarm-local-push-nl-national", f"kind-alarm-local-push-nl-cell-{device_cell(UTRECHT["lat"], UTRECHT["lon"])}"]
+        [
+            "kind-alarm-local-push-nl-national",
+            f"kind-alarm-local-push-nl-cell-{device_cell(UTRECHT['lat'], UTRECHT['lon'])}",
+        ]
     )
 
 
@@ -84,7 +86,7 @@ def test_a_move_changes_the_cell_subscription(client, push):
     assert subscribed_topics(endpoint) == sorted(
         [
             "kind-alarm-local-push-en-national",
-            f"kind-alarm-local-push-en-cell-{device_cell(GRONINGEN["lat"], GRONINGEN["lon"])}",
+            f"kind-alarm-local-push-en-cell-{device_cell(GRONINGEN['lat'], GRONINGEN['lon'])}",
             "kind-alarm-local-push-en-test",
         ]
     )
