@@ -13,10 +13,12 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import h3
 import numpy as np
 import shapely
+from numpy.typing import NDArray
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -30,7 +32,7 @@ SERVICE_AREA = Path(__file__).resolve().parents[1] / "chalicelib" / "geo" / "ser
 PROVINCE_UTRECHT = [[[4.80, 51.95], [5.62, 51.95], [5.62, 52.30], [4.80, 52.30], [4.80, 51.95]]]
 
 
-def synthetic_devices(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def synthetic_devices(rng: np.random.Generator) -> tuple[NDArray[Any], NDArray[Any]]:
     """Half spread evenly over the country, half around the big cities."""
     country = shapely.geometry.shape(json.loads(SERVICE_AREA.read_text())["geometry"])
     half = DEVICES // 2
@@ -43,15 +45,15 @@ def synthetic_devices(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]
     return lats[inside][:DEVICES], lons[inside][:DEVICES]
 
 
-def device_cells(lats: np.ndarray, lons: np.ndarray, resolution: int) -> np.ndarray:
+def device_cells(lats: NDArray[Any], lons: NDArray[Any], resolution: int) -> NDArray[Any]:
     return np.array([h3.latlng_to_cell(lat, lon, resolution) for lat, lon in zip(lats, lons, strict=True)])
 
 
-Devices = tuple[np.ndarray, np.ndarray]
+Devices = tuple[NDArray[Any], NDArray[Any]]
 
 
 def measure(
-    name: str, area: CircleArea | PolygonArea, geometry: object, devices: Devices, cells: np.ndarray, resolution: int
+    name: str, area: CircleArea | PolygonArea, geometry: object, devices: Devices, cells: NDArray[Any], resolution: int
 ) -> None:
     lats, lons = devices
     times = []
