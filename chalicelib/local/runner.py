@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -59,7 +60,10 @@ class EventRunner:
         dispatch: Handler,
         queues: dict[str, ChannelQueue],
         uploads: PhotoUploads | None = None,
+        parallel: bool = False,
     ) -> None:
+        # In AWS every channel is its own function; parallel polling lets the local stack deliver side by side.
+        self._pool = ThreadPoolExecutor(max_workers=len(queues), thread_name_prefix="channel") if parallel else None
         self._streams = session.client("dynamodbstreams")
         self._sqs = session.client("sqs")
         self._s3 = session.client("s3")
@@ -80,10 +84,14 @@ class EventRunner:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout=10)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
 
     def run_once(self) -> int:
         """One poll of the stream and of every queue; returns how many records and messages were handled."""
         handled = self._poll_uploads() + self._poll_stream()
+        if self._pool is not None:
+            return handled + sum(self._pool.map(lambda item: self._poll_queue(*item), self._queues.items()))
         for name, queue in self._queues.items():
             handled += self._poll_queue(name, queue)
         return handled

@@ -80,7 +80,7 @@ def start_backend(endpoint: str, sink_port: int, stack: ExitStack) -> Backend:
     os.environ.update(environment)
     import app
 
-    runner = event_runner(app, session, outputs).start()
+    runner = event_runner(app, session, outputs, parallel=True).start()
     stack.callback(runner.stop)
     return Backend(outputs, environment, sink)
 

@@ -40,11 +40,11 @@ def function_environment(
     }
 
 
-def event_runner(app_module: Any, session: Any, outputs: dict[str, str]) -> EventRunner:
+def event_runner(app_module: Any, session: Any, outputs: dict[str, str], parallel: bool = False) -> EventRunner:
     """The runner driving ``app_module``'s dispatch and channel handlers."""
     queues = {
         name: ChannelQueue(outputs[url_key], outputs[arn_key], getattr(app_module, name))
         for name, (url_key, arn_key) in CHANNEL_QUEUES.items()
     }
     uploads = PhotoUploads(outputs["PhotosBucketName"], outputs["PhotoUploadsQueueArn"], app_module.photo_upload)
-    return EventRunner(session, outputs["AlertsTableStreamArn"], app_module.dispatch, queues, uploads)
+    return EventRunner(session, outputs["AlertsTableStreamArn"], app_module.dispatch, queues, uploads, parallel)
