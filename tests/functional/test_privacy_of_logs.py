@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import logging
 
 import pytest
+from PIL import Image
 
 import app as api
+from chalicelib.local.sink import Misbehaviour
 from chalicelib.observability import logger
 from tests.conftest import alert_body
 from tests.functional.conftest import send
@@ -51,4 +55,27 @@ def test_no_child_details_in_any_log_line(client, log_lines, monkeypatch):
     assert "unexpected error" in output
     # And nothing about the child
     for secret in SECRETS:
+        assert secret not in output
+
+
+def test_no_child_details_photo_links_or_tokens_in_the_logs_of_the_fan_out(client, fan_out, log_lines):
+    # Given a device, an alert with a photo going out on every channel, one partner failing once, and a cancel
+    token = "d" * 64
+    device = {"platform": "apns", "token": token, "location": {"lat": 52.09, "lon": 5.12}}
+    assert send(client, "PUT", "/devices/phone", device).status_code == 201
+    out = io.BytesIO()
+    Image.new("RGB", (400, 500), (120, 90, 80)).save(out, "JPEG")
+    photo = {"content_type": "image/jpeg", "data": base64.b64encode(out.getvalue()).decode()}
+    body = alert_body(child={"name": "Sanne de Vries", "description": "rode jas"}, photo=photo)
+    alert = json.loads(send(client, "POST", "/alerts", body).body)
+    fan_out.sink.misbehave("anp", Misbehaviour(times=1))
+    fan_out.runner.drain()
+    send(client, "POST", f"/alerts/{alert['id']}/cancel", {"reason": "found"})
+    fan_out.runner.drain()
+    # Then the logs name the alert and the channels, and nothing about the child, its photo or the device
+    output = log_lines()
+    assert alert["id"] in output
+    assert "delivery retracted" in output
+    photo_url = fan_out.sink.deliveries("nos")[0]["payload"]["alert"]["photo_url"]
+    for secret in (*SECRETS, token, photo_url.split("?")[0], "X-Amz-Signature"):
         assert secret not in output
