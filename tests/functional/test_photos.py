@@ -226,3 +226,15 @@ def test_the_upload_function_ignores_s3_test_events_and_strays(client, aws):
     }
     assert api.photo_upload(event, LambdaContext("photo_upload")) == {"batchItemFailures": []}
     assert objects(aws, "uploads/") == []
+
+
+def test_app_push_previews_its_notifications_and_cap_feed_has_none_yet(client, aws):
+    alert = created(client)
+    response = send(client, "GET", f"/alerts/{alert['id']}/previews/app_push")
+    assert response.status_code == 200
+    shown = json.loads(response.body)
+    assert shown["nl"]["title"] == "Kind Alarm: Sanne de Vries"
+    assert shown["en"]["body"].startswith("Sanne (9) missing in Utrecht")
+    missing = send(client, "GET", f"/alerts/{alert['id']}/previews/cap_feed")
+    assert missing.status_code == 404
+    assert json.loads(missing.body)["errors"][0]["parameter"] == "channel"
