@@ -13,11 +13,12 @@ from chalicelib.alerts.service import AlertService
 from chalicelib.config import get_settings
 from chalicelib.http import problems
 from chalicelib.http.requests import alert_id, json_object, optional_version, required_version
-from chalicelib.http.responses import alert_response, private_response
+from chalicelib.http.responses import alert_response, private_response, public_response
 from chalicelib.observability import logger
 
 if TYPE_CHECKING:
     from chalicelib.alerts.devices import DeviceRegistry
+    from chalicelib.alerts.feed import FeedService
     from chalicelib.alerts.photos import PhotoService
     from chalicelib.channels.previews import PreviewService
     from chalicelib.channels.worker import ChannelWorker
@@ -59,6 +60,15 @@ def photo_service() -> PhotoService:
 
 
 @lru_cache(maxsize=1)
+def feed_service() -> FeedService:
+    from chalicelib.adapters.clients import s3_client
+    from chalicelib.adapters.feed_store import FeedStore
+    from chalicelib.alerts.feed import FeedService
+
+    return FeedService(alert_service(), FeedStore(s3_client(), get_settings().photos_bucket))
+
+
+@lru_cache(maxsize=1)
 def device_registry() -> DeviceRegistry:
     from chalicelib.channels.registry import build_device_registry
 
@@ -69,7 +79,8 @@ def device_registry() -> DeviceRegistry:
 def preview_service() -> PreviewService:
     from chalicelib.channels.previews import PreviewService
 
-    return PreviewService(alert_service(), photo_service(), get_settings().road_sign_pixels())
+    current = get_settings()
+    return PreviewService(alert_service(), photo_service(), current.road_sign_pixels(), current.cap_sender)
 
 
 @lru_cache(maxsize=8)
@@ -135,6 +146,20 @@ def preview(id: str, channel: str) -> Response:  # noqa: A002
     return private_response(shown.body, shown.content_type)
 
 
+@app.route("/feed", methods=["GET"])
+@problems.answers_problems
+def feed() -> Response:
+    """Public: the Atom index of active alerts."""
+    return public_response(feed_service().feed(), "application/atom+xml")
+
+
+@app.route("/alerts/{id}/cap", methods=["GET"])
+@problems.answers_problems
+def alert_cap(id: str) -> Response:  # noqa: A002
+    """Public while the alert is active: its current CAP 1.2 message."""
+    return public_response(feed_service().message(alert_id(id)), "application/cap+xml")
+
+
 @app.route("/devices/{device_id}", methods=["PUT"], authorizer=burgernet, content_types=JSON)
 @problems.answers_problems
 def register_device(device_id: str) -> Response:
@@ -191,6 +216,11 @@ def _channel_batch(name: str, event: SQSEvent) -> dict[str, Any]:
 @app.on_sqs_message(queue=settings.channel_queue("app_push"), batch_size=5, name="app_push")
 def app_push(event: SQSEvent) -> dict[str, Any]:
     return _channel_batch("app_push", event)
+
+
+@app.on_sqs_message(queue=settings.channel_queue("cap_feed"), batch_size=1, name="cap_feed")
+def cap_feed(event: SQSEvent) -> dict[str, Any]:
+    return _channel_batch("cap_feed", event)
 
 
 @app.on_sqs_message(queue=settings.channel_queue("news_media"), batch_size=10, name="news_media")

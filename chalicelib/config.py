@@ -39,6 +39,9 @@ class Settings(BaseModel):
     retry_base_seconds: int = Field(default=10, ge=0)
     retry_max_seconds: int = Field(default=900, ge=0, le=43200)
 
+    # The CAP feed: the sender its messages name.
+    cap_sender: str = "kindalarm@politie.nl"
+
     # Photos.
     photos_bucket: str = "kind-alarm-local-photos-123456789012"
     # The bucket announces each upload under uploads/ on this queue (S3 event notification).

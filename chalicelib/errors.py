@@ -55,6 +55,13 @@ class UnknownPreviewError(KindAlarmError):
         super().__init__(f"No preview of {channel[:40]!r}: {why}.", (FieldError(why, parameter="channel"),))
 
 
+class NotPublishedError(KindAlarmError):
+    """The alert has no public CAP message (not published yet, or no longer active)."""
+
+    def __init__(self, alert_id: str, why: str) -> None:
+        super().__init__(f"Alert {alert_id} has no public CAP message: {why}.", (FieldError(why, parameter="id"),))
+
+
 class AlertClosedError(KindAlarmError):
     """A change to an alert that is already cancelled or expired."""
 

@@ -1,14 +1,19 @@
-"""cap_feed: the alert as an OASIS CAP 1.2 message, one per version, chained by ``references``. Pure."""
+"""cap_feed: the alert as an OASIS CAP 1.2 message per version, chained by ``references``, and the Atom index.
+
+``cap_message`` and ``atom_feed`` are pure; ``CapFeedChannel`` writes them to the bucket the API serves them from.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any, Protocol
 
+from chalicelib.channels.targets import PartnerTarget
 from chalicelib.models.alert import Alert, CircleArea, PolygonArea
 
 NAME = "cap_feed"
@@ -124,3 +129,107 @@ def _add(parent: ET.Element, tag: str, text: str | None = None) -> ET.Element:
     if text is not None:
         element.text = text
     return element
+
+
+ATOM_NS = "http://www.w3.org/2005/Atom"
+PUBLIC_FEED = "public-feed"
+SANDBOX_FEED = "sandbox-feed"
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    alert_id: str
+    identifier: str
+    title: str
+    updated: str
+
+
+def atom_feed(entries: list[FeedEntry], base_url: str, updated: str) -> bytes:
+    """The Atom index of active alerts, each entry linking to its CAP message (CAP feed conventions)."""
+    ET.register_namespace("", ATOM_NS)
+    feed = ET.Element(f"{{{ATOM_NS}}}feed")
+    _atom(feed, "id", "urn:kindalarm:feed")
+    _atom(feed, "title", "Kind Alarm: vermiste kinderen")
+    _atom(feed, "updated", updated)
+    ET.SubElement(feed, f"{{{ATOM_NS}}}link", rel="self", href=f"{base_url}/feed")
+    author = _atom(feed, "author")
+    _atom(author, "name", "Politie / Burgernet")
+    for entry in entries:
+        item = _atom(feed, "entry")
+        _atom(item, "id", f"urn:kindalarm:{entry.identifier}")
+        _atom(item, "title", entry.title)
+        _atom(item, "updated", entry.updated)
+        ET.SubElement(
+            item,
+            f"{{{ATOM_NS}}}link",
+            rel="alternate",
+            type="application/cap+xml",
+            href=f"{base_url}/alerts/{entry.alert_id}/cap",
+        )
+    return bytes(ET.tostring(feed, encoding="utf-8", xml_declaration=True))
+
+
+def _atom(parent: ET.Element, tag: str, text: str | None = None) -> ET.Element:
+    element = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}")
+    if text is not None:
+        element.text = text
+    return element
+
+
+class FeedFiles(Protocol):
+    def put(self, key: str, body: bytes, content_type: str) -> None: ...
+
+    def index(self, prefix: str) -> dict[str, Any]: ...
+
+
+class Photos(Protocol):
+    def urls(self, photo_id: str | None) -> dict[str, str]: ...
+
+    def master(self, photo_id: str | None) -> bytes | None: ...
+
+
+class CapFeedChannel:
+    """Writes each version's CAP message and keeps the Atom index of active alerts, per feed (public, sandbox)."""
+
+    name = NAME
+
+    def __init__(self, files: FeedFiles, photos: Photos, sender: str, base_url: str) -> None:
+        self._files = files
+        self._photos = photos
+        self._sender = sender
+        self._base_url = base_url
+
+    def render(self, alert: Alert) -> dict[str, Any]:
+        return {"alert": alert, "preview": cap_message(alert, self._sender, [], None)}
+
+    def deliver(
+        self, content: dict[str, Any], target: PartnerTarget, delivery_id: str, previous: str | None
+    ) -> str | None:
+        alert: Alert = content["alert"]
+        master = self._photos.master(alert.photo_id)
+        url = self._photos.urls(alert.photo_id).get("master")
+        photo = CapPhoto(url, master) if master is not None and url is not None else None
+        message = cap_message(alert, self._sender, [previous] if previous else [], photo)
+        entry = FeedEntry(alert.id, identifier(alert), alert.headline.nl, cap_time(alert.updated_at))
+        self._publish(_prefix(target), alert, message, entry)
+        return reference_of(alert, self._sender)
+
+    def retract(self, alert: Alert, target: PartnerTarget, reference: str | None, delivery_id: str) -> None:
+        message = cap_message(alert, self._sender, [reference] if reference else [], None)
+        self._publish(_prefix(target), alert, message, None)
+
+    def _publish(self, prefix: str, alert: Alert, message: bytes, entry: FeedEntry | None) -> None:
+        self._files.put(f"{prefix}cap/{alert.id}.xml", message, "application/cap+xml")
+        index = self._files.index(prefix)
+        if entry is None:
+            index.pop(alert.id, None)  # a cancelled or expired alert leaves the index
+        else:
+            index[alert.id] = asdict(entry)
+        self._files.put(f"{prefix}index.json", json.dumps(index).encode(), "application/json")
+        entries = sorted((FeedEntry(**item) for item in index.values()), key=lambda e: e.updated, reverse=True)
+        feed = atom_feed(entries, self._base_url, cap_time(alert.updated_at))
+        self._files.put(f"{prefix}feed.atom", feed, "application/atom+xml")
+
+
+def _prefix(target: PartnerTarget) -> str:
+    return "" if target.name == PUBLIC_FEED else "sandbox/"

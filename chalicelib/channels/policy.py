@@ -13,7 +13,7 @@ CHANNELS_BY_LEVEL: dict[Level, tuple[str, ...]] = {
 
 
 # The channels that have a queue and a function so far; a photo is deleted once all of these have retracted.
-DEPLOYED_CHANNELS = ("app_push", "social_media", "news_media", "road_signs", "station_screens")
+DEPLOYED_CHANNELS = CHANNELS
 
 
 def deployed_channels_for(level: Level) -> tuple[str, ...]:

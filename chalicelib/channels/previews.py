@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from chalicelib.alerts.lifecycle import ensure_active
-from chalicelib.channels import app_push, news_media
+from chalicelib.channels import app_push, cap_feed, news_media
 from chalicelib.channels.policy import CHANNELS, CHANNELS_BY_LEVEL
 from chalicelib.channels.push_topics import LANGUAGES
 from chalicelib.errors import UnknownPreviewError
@@ -38,10 +38,11 @@ class Preview:
 
 
 class PreviewService:
-    def __init__(self, alerts: Alerts, photos: Photos, road_sign: tuple[int, int]) -> None:
+    def __init__(self, alerts: Alerts, photos: Photos, road_sign: tuple[int, int], cap_sender: str) -> None:
         self._alerts = alerts
         self._photos = photos
         self._road_sign = road_sign
+        self._cap_sender = cap_sender
 
     def preview(self, alert_id: str, channel: str) -> Preview:
         if channel not in CHANNELS:
@@ -58,6 +59,8 @@ class PreviewService:
                 for language in LANGUAGES
             }
             return Preview("application/json", json.dumps(notifications, ensure_ascii=False))
+        if channel == cap_feed.NAME:
+            return Preview("application/cap+xml", cap_feed.cap_message(alert, self._cap_sender, [], None).decode())
         if channel == news_media.NAME:
             payload = news_media.render(alert, self._photos.urls(alert.photo_id))
             return Preview("application/json", json.dumps(payload, ensure_ascii=False))

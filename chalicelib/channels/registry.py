@@ -76,6 +76,12 @@ def build_channel(name: str, settings: Settings, photos: PhotoService) -> Channe
 
         publisher = PushService(sns_client(), settings.sns_arn_prefix())
         return AppPushChannel(publisher, PushTopics(settings.push_topic_prefix), photos)
+    if name == "cap_feed":
+        from chalicelib.adapters.feed_store import FeedStore
+        from chalicelib.channels.cap_feed import CapFeedChannel
+
+        files = FeedStore(s3_client(), settings.photos_bucket)
+        return CapFeedChannel(files, photos, settings.cap_sender, settings.public_base_url)
     if name == "social_media":
         from chalicelib.adapters.social import SocialClient
         from chalicelib.channels.social_media import SocialMediaChannel
@@ -99,17 +105,19 @@ def visual(photos: PhotoService, kind: VisualKind, size: tuple[int, int]) -> Cal
     return render
 
 
-def with_push_audiences(directory: PartnerDirectory) -> PartnerDirectory:
-    """app_push has no partners: its public audience is the app's users, its sandbox the test devices."""
+def with_own_audiences(directory: PartnerDirectory) -> PartnerDirectory:
+    """app_push and cap_feed have no partners: app users or test devices; the public feed or the sandbox feed."""
     from chalicelib.channels.app_push import APP_USERS, TEST_DEVICES
+    from chalicelib.channels.cap_feed import PUBLIC_FEED, SANDBOX_FEED
 
     def audience(name: str) -> PartnerTarget:
         return PartnerTarget.model_validate(
-            {"name": name, "url": "https://sns.amazonaws.com", "secret_parameter": "-", "platform": "sns"}
+            {"name": name, "url": "https://internal.invalid/", "secret_parameter": "-", "platform": "internal"}
         )
 
     push = ChannelPartners(public=(audience(APP_USERS),), sandbox=(audience(TEST_DEVICES),))
-    return PartnerDirectory(channels={**directory.channels, "app_push": push})
+    feed = ChannelPartners(public=(audience(PUBLIC_FEED),), sandbox=(audience(SANDBOX_FEED),))
+    return PartnerDirectory(channels={**directory.channels, "app_push": push, "cap_feed": feed})
 
 
 def build_device_registry(settings: Settings) -> DeviceRegistry:
@@ -137,7 +145,7 @@ def build_worker(name: str, settings: Settings) -> ChannelWorker:
         channel=build_channel(name, settings, photos),
         alerts=AlertTable(dynamodb_client(), settings.alerts_table),
         records=records,
-        directory=with_push_audiences(parse_directory(settings.partners)),
+        directory=with_own_audiences(parse_directory(settings.partners)),
         on_retracted=PhotoCleanup(records, photos).after_retraction,
     )
 

@@ -25,7 +25,8 @@ class PartnerTarget(BaseModel):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")
     url: HttpUrl
     secret_parameter: str
-    platform: Literal["webhook", "x", "facebook", "sns"] = "webhook"
+    # "internal": an audience the channel reaches itself (app users over SNS, the CAP feed files).
+    platform: Literal["webhook", "x", "facebook", "internal"] = "webhook"
     # The Facebook page to post on.
     account_id: str | None = Field(default=None, pattern=r"^[0-9A-Za-z_.-]{1,64}$")
 

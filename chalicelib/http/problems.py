@@ -21,6 +21,7 @@ _PROBLEMS: dict[type[errors.KindAlarmError], tuple[int, str, str]] = {
     errors.MalformedRequestError: (400, "malformed-request", "The request cannot be read"),
     errors.AlertNotFoundError: (404, "alert-not-found", "No such alert"),
     errors.UnknownPreviewError: (404, "no-preview", "No such preview"),
+    errors.NotPublishedError: (404, "not-published", "Not in the public feed"),
     errors.AlertClosedError: (409, "alert-closed", "The alert is no longer active"),
     errors.AlertBusyError: (409, "alert-busy", "The alert kept changing"),
     errors.VersionMismatchError: (412, "version-mismatch", "The alert has changed since that version"),

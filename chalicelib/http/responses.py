@@ -48,3 +48,9 @@ def private_response(body: Any, content_type: str, status: int = 200) -> Respons
     """A response about a child that no cache may keep."""
     headers: dict[str, str | list[str]] = {"Content-Type": content_type, "Cache-Control": "no-store"}
     return Response(body=body, status_code=status, headers=headers)
+
+
+def public_response(body: bytes, content_type: str) -> Response:
+    """A public document (the CAP feed): caches may keep it for a short while."""
+    headers: dict[str, str | list[str]] = {"Content-Type": content_type, "Cache-Control": "public, max-age=30"}
+    return Response(body=body.decode("utf-8"), status_code=200, headers=headers)

@@ -16,6 +16,7 @@ CHANNEL_QUEUES = {
         ("social_media", "SocialMedia"),
         ("road_signs", "RoadSigns"),
         ("station_screens", "StationScreens"),
+        ("cap_feed", "CapFeed"),
     )
 }
 

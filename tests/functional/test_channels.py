@@ -42,6 +42,7 @@ def test_a_kind_alarm_reaches_every_channel(client, fan_out):
         "social_media": "delivered",
         "road_signs": "delivered",
         "station_screens": "delivered",
+        "cap_feed": "delivered",
     }
     # One post with the social card on each account, in Dutch, within X's limit
     for partner in ("x-politie", "facebook-politie"):
@@ -63,7 +64,7 @@ def test_a_kind_alarm_reaches_every_channel(client, fan_out):
 def test_a_vermist_kind_stays_off_signs_and_screens(client, fan_out):
     alert = create(client, level="vermist_kind")
     fan_out.runner.drain()
-    assert set(deliveries(client, alert["id"])) == {"app_push", "news_media", "social_media"}
+    assert set(deliveries(client, alert["id"])) == {"app_push", "news_media", "social_media", "cap_feed"}
     assert fan_out.sink.deliveries("rws-tmc") == fan_out.sink.deliveries("ns-screens") == []
 
 
@@ -142,6 +143,7 @@ def test_a_traffic_centre_that_stays_down_dead_letters_while_the_others_deliver(
         "social_media": "delivered",
         "road_signs": "failed",
         "station_screens": "delivered",
+        "cap_feed": "delivered",
     }
 
 

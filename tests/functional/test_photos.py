@@ -228,13 +228,14 @@ def test_the_upload_function_ignores_s3_test_events_and_strays(client, aws):
     assert objects(aws, "uploads/") == []
 
 
-def test_app_push_previews_its_notifications_and_cap_feed_has_none_yet(client, aws):
+def test_app_push_previews_its_notifications_and_cap_feed_its_message(client, aws):
     alert = created(client)
     response = send(client, "GET", f"/alerts/{alert['id']}/previews/app_push")
     assert response.status_code == 200
     shown = json.loads(response.body)
     assert shown["nl"]["title"] == "Kind Alarm: Sanne de Vries"
     assert shown["en"]["body"].startswith("Sanne (9) missing in Utrecht")
-    missing = send(client, "GET", f"/alerts/{alert['id']}/previews/cap_feed")
-    assert missing.status_code == 404
-    assert json.loads(missing.body)["errors"][0]["parameter"] == "channel"
+    cap = send(client, "GET", f"/alerts/{alert['id']}/previews/cap_feed")
+    assert cap.status_code == 200
+    assert cap.headers["Content-Type"] == "application/cap+xml"
+    assert b"<msgType>Alert</msgType>" in cap.body
