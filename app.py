@@ -12,11 +12,12 @@ from chalice.app import Chalice, DynamoDBEvent, IAMAuthorizer, Request, Response
 from chalicelib.alerts.service import AlertService
 from chalicelib.config import get_settings
 from chalicelib.http import problems
-from chalicelib.http.requests import alert_id, json_object, optional_version, required_version
+from chalicelib.http.requests import alert_id, is_cap, json_object, optional_version, raw_document, required_version
 from chalicelib.http.responses import alert_response, private_response, public_response
 from chalicelib.observability import logger
 
 if TYPE_CHECKING:
+    from chalicelib.alerts.cap_ingest import CapIngest
     from chalicelib.alerts.devices import DeviceRegistry
     from chalicelib.alerts.feed import FeedService
     from chalicelib.alerts.photos import PhotoService
@@ -29,6 +30,7 @@ burgernet = IAMAuthorizer()
 settings = get_settings()
 
 JSON = ["application/json"]
+CAP = ["application/cap+xml", "application/xml"]
 MERGE_PATCH = ["application/merge-patch+json", "application/json"]
 
 
@@ -57,6 +59,13 @@ def photo_service() -> PhotoService:
     from chalicelib.channels.registry import build_photo_service
 
     return build_photo_service(get_settings())
+
+
+@lru_cache(maxsize=1)
+def cap_ingest() -> CapIngest:
+    from chalicelib.alerts.cap_ingest import CapIngest
+
+    return CapIngest(alert_service())
 
 
 @lru_cache(maxsize=1)
@@ -103,15 +112,23 @@ def _request() -> Request:
     return request
 
 
+def _raw_body() -> bytes:
+    request = _request()
+    return raw_document(request.raw_body, get_settings().max_body_bytes)
+
+
 def _body() -> dict[str, Any]:
     request = _request()
     return json_object(request.raw_body, request.headers.get("content-type"), get_settings().max_body_bytes)
 
 
-@app.route("/alerts", methods=["POST"], authorizer=burgernet, content_types=JSON)
+@app.route("/alerts", methods=["POST"], authorizer=burgernet, content_types=JSON + CAP)
 @problems.answers_problems
 def create_alert() -> Response:
-    result = alert_service().create(_body())
+    if is_cap(_request().headers.get("content-type")):
+        result = cap_ingest().ingest(_raw_body())
+    else:
+        result = alert_service().create(_body())
     return alert_response(result.alert, status=201 if result.created else 200)
 
 

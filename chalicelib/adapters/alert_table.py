@@ -55,6 +55,11 @@ class AlertTable:
         item = response.get("Item")
         return self._alert(item) if item else None
 
+    def find_by_reference(self, reference: str) -> Alert | None:
+        response = self._client.get_item(TableName=self._table, Key=reference_key(reference), ConsistentRead=True)
+        item = response.get("Item")
+        return self.get(item["alert_id"]["S"]) if item else None
+
     def replace(self, alert: Alert, expected_version: int) -> None:
         try:
             self._client.put_item(

@@ -84,6 +84,9 @@ class AlertService:
             raise AlertNotFoundError(alert_id)
         return alert
 
+    def find_by_reference(self, reference: str) -> Alert | None:
+        return self._store.find_by_reference(reference)
+
     def status(self, alert_id: str) -> AlertStatus:
         """The alert, per channel what was delivered, and expiring links to its photo."""
         alert = self.get(alert_id)

@@ -38,6 +38,21 @@ def json_object(raw_body: bytes | str, content_type: str | None, max_bytes: int)
     return document
 
 
+def is_cap(content_type: str | None) -> bool:
+    media_type = (content_type or "").split(";")[0].strip().lower()
+    return media_type in ("application/cap+xml", "application/xml")
+
+
+def raw_document(raw_body: bytes | str, max_bytes: int) -> bytes:
+    """A non-JSON body (a CAP document), size-checked before anything parses it."""
+    raw = raw_body.encode("utf-8") if isinstance(raw_body, str) else raw_body
+    if len(raw) > max_bytes:
+        raise PayloadTooLargeError(len(raw), max_bytes)
+    if not raw.strip():
+        raise MalformedRequestError("The body is empty; send a CAP 1.2 document.", _BODY)
+    return raw
+
+
 def required_version(header: str | None) -> int:
     """The alert version named by ``If-Match: "<version>"``, which this change must carry."""
     version = optional_version(header)

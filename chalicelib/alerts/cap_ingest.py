@@ -1,0 +1,334 @@
+"""CAP 1.2 in: a hardened parse, the CAP rules with field-level errors, and the mapping onto create/update/cancel."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
+from xml.etree.ElementTree import Element
+
+from chalicelib.alerts.service import Created
+from chalicelib.errors import AlertNotFoundError, FieldError, InvalidAlertError, MalformedRequestError
+from chalicelib.models.alert import Alert
+
+T = TypeVar("T")
+
+CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
+ENUMS = {
+    "status": {"Actual", "Exercise", "System", "Test", "Draft"},
+    "msgType": {"Alert", "Update", "Cancel", "Ack", "Error"},
+    "scope": {"Public", "Restricted", "Private"},
+}
+INFO_ENUMS = {
+    "category": {
+        "Geo",
+        "Met",
+        "Safety",
+        "Security",
+        "Rescue",
+        "Fire",
+        "Health",
+        "Env",
+        "Transport",
+        "Infra",
+        "CBRNE",
+        "Other",
+    },
+    "urgency": {"Immediate", "Expected", "Future", "Past", "Unknown"},
+    "severity": {"Extreme", "Severe", "Moderate", "Minor", "Unknown"},
+    "certainty": {"Observed", "Likely", "Possible", "Unlikely", "Unknown"},
+}
+DATE_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[-+]\d\d:\d\d$")
+IDENTIFIER = re.compile(r"^[^\s,<&]+$")
+PAIR = r"-?\d+(\.\d+)?,-?\d+(\.\d+)?"
+CIRCLE = re.compile(rf"^{PAIR} \d+(\.\d+)?$")
+STATUS = {"Actual": "actual", "Exercise": "exercise", "Test": "test"}
+
+
+@dataclass
+class CapDocument:
+    """A CAP alert, checked against the CAP 1.2 rules."""
+
+    fields: dict[str, str]
+    infos: list[dict[str, Any]]
+    errors: list[FieldError] = field(default_factory=list)
+
+
+def parse_cap(data: bytes) -> Element:
+    """Parse with DTDs, entities and external references forbidden (defusedxml)."""
+    from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
+    from defusedxml.ElementTree import ParseError, fromstring
+
+    try:
+        root: Element = fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except (DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden) as error:
+        raise MalformedRequestError(
+            f"The CAP document is refused: {type(error).__name__} (DTDs, entities and external references are not"
+            " accepted).",
+            (FieldError("DTDs, entities and external references are not accepted", pointer=""),),
+        ) from None
+    except ParseError as error:
+        raise MalformedRequestError(f"The CAP document is not well-formed XML: {error}.", ()) from None
+    return root
+
+
+def read_cap(root: Element) -> CapDocument:
+    """The alert's fields and info blocks, with an error for each CAP 1.2 rule it breaks."""
+    if root.tag != f"{{{CAP_NS}}}alert":
+        raise InvalidAlertError((FieldError(f"must be a CAP 1.2 <alert> in {CAP_NS}", pointer="/alert"),))
+    document = CapDocument(fields={}, infos=[])
+    for name in ("identifier", "sender", "sent", "status", "msgType", "scope", "references"):
+        value = _text(root, name)
+        if value is not None:
+            document.fields[name] = value
+        elif name != "references":
+            document.errors.append(FieldError("required", pointer=f"/alert/{name}"))
+    _check_fields(document)
+    for index, info in enumerate(root.findall(f"{{{CAP_NS}}}info")):
+        document.infos.append(_read_info(info, f"/alert/info/{index}", document.errors))
+    return document
+
+
+def _check_fields(document: CapDocument) -> None:
+    for name, allowed in ENUMS.items():
+        value = document.fields.get(name)
+        if value is not None and value not in allowed:
+            document.errors.append(FieldError(f"must be one of {', '.join(sorted(allowed))}", pointer=f"/alert/{name}"))
+    sent = document.fields.get("sent")
+    if sent is not None and not DATE_TIME.match(sent):
+        document.errors.append(
+            FieldError("must be YYYY-MM-DDThh:mm:ss with an offset such as +01:00", pointer="/alert/sent")
+        )
+    identifier = document.fields.get("identifier")
+    if identifier is not None and not IDENTIFIER.match(identifier):
+        message = "must not contain spaces, commas, < or &"
+        document.errors.append(FieldError(message, pointer="/alert/identifier"))
+
+
+def _read_info(info: Element, pointer: str, errors: list[FieldError]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name in (
+        "language",
+        "event",
+        "headline",
+        "description",
+        "instruction",
+        "contact",
+        "expires",
+        "senderName",
+        "urgency",
+        "severity",
+        "certainty",
+        "category",
+    ):
+        values[name] = _text(info, name)
+    for name in ("event", "urgency", "severity", "certainty", "category"):
+        if values[name] is None:
+            errors.append(FieldError("required", pointer=f"{pointer}/{name}"))
+    for name, allowed in INFO_ENUMS.items():
+        if values[name] is not None and values[name] not in allowed:
+            errors.append(FieldError(f"must be one of {', '.join(sorted(allowed))}", pointer=f"{pointer}/{name}"))
+    if values["expires"] is not None and not DATE_TIME.match(values["expires"]):
+        errors.append(FieldError("must be a CAP date-time with an offset", pointer=f"{pointer}/expires"))
+    values["parameters"] = {
+        _text(p, "valueName") or "": _text(p, "value") or "" for p in info.findall(f"{{{CAP_NS}}}parameter")
+    }
+    values["resources"] = [
+        {name: _text(r, name) for name in ("mimeType", "derefUri", "uri")}
+        for r in info.findall(f"{{{CAP_NS}}}resource")
+    ]
+    values["areas"] = [
+        _read_area(a, f"{pointer}/area/{i}", errors) for i, a in enumerate(info.findall(f"{{{CAP_NS}}}area"))
+    ]
+    return values
+
+
+def _read_area(area: Element, pointer: str, errors: list[FieldError]) -> dict[str, Any]:
+    description = _text(area, "areaDesc")
+    if description is None:
+        errors.append(FieldError("required", pointer=f"{pointer}/areaDesc"))
+    polygons, circles = [], []
+    for index, polygon in enumerate(area.findall(f"{{{CAP_NS}}}polygon")):
+        points = (polygon.text or "").split()
+        if len(points) < 4 or points[0] != points[-1] or not all(re.fullmatch(PAIR, p) for p in points):
+            message = "must be at least 4 lat,lon pairs, separated by spaces, the first and last equal"
+            errors.append(FieldError(message, pointer=f"{pointer}/polygon/{index}"))
+        else:
+            polygons.append([[float(p.split(",")[1]), float(p.split(",")[0])] for p in points])
+    for index, circle in enumerate(area.findall(f"{{{CAP_NS}}}circle")):
+        text = (circle.text or "").strip()
+        if not CIRCLE.match(text):
+            errors.append(FieldError('must be "lat,lon radius" (radius in km)', pointer=f"{pointer}/circle/{index}"))
+        else:
+            centre, radius = text.split()
+            lat, lon = centre.split(",")
+            circles.append({"lat": float(lat), "lon": float(lon), "radius_km": float(radius)})
+    return {"areaDesc": description, "polygons": polygons, "circles": circles}
+
+
+def _text(element: Element, name: str) -> str | None:
+    child = element.find(f"{{{CAP_NS}}}{name}")
+    return child.text.strip() if child is not None and child.text and child.text.strip() else None
+
+
+# Where each field of our alert comes from in a CAP document, for errors found after the mapping.
+SOURCES = {
+    "/reference": "/alert/identifier",
+    "/status": "/alert/status",
+    "/level": "/alert/info/0/severity",
+    "/child/name": "/alert/info/0/parameter/childName",
+    "/child/age": "/alert/info/0/parameter/childAge",
+    "/child/description": "/alert/info/0/description",
+    "/child": "/alert/info/0/parameter/childName",
+    "/headline": "/alert/info/0/headline",
+    "/instruction": "/alert/info/0/instruction",
+    "/last_seen": "/alert/info/0/parameter/lastSeenAt",
+    "/area": "/alert/info/0/area/0",
+    "/contact": "/alert/info/0/contact",
+    "/expires_at": "/alert/info/0/expires",
+    "/photo": "/alert/info/0/resource/0/derefUri",
+    "": "/alert",
+}
+HINTS = {
+    "/child/name": "required: a parameter childName with the child's name",
+    "/child": "required: a parameter childName",
+}
+
+
+def translated(error: InvalidAlertError) -> InvalidAlertError:
+    """The same errors, pointing into the CAP document instead of the JSON alert."""
+    items = []
+    for item in error.errors:
+        pointer = item.pointer or ""
+        source = next(
+            (SOURCES[key] for key in sorted(SOURCES, key=len, reverse=True) if pointer.startswith(key)), "/alert"
+        )
+        detail = HINTS.get(pointer, item.detail) if item.detail == "required" else item.detail
+        items.append(FieldError(detail, pointer=source))
+    return InvalidAlertError(tuple(items))
+
+
+def alert_body(document: CapDocument) -> dict[str, Any]:
+    """The JSON alert a CAP alert stands for (the child and the sighting travel as CAP parameters)."""
+    if not document.infos:
+        raise InvalidAlertError((FieldError("an alert needs an info block", pointer="/alert/info"),))
+    dutch = next((i for i in document.infos if (i["language"] or "").lower().startswith("nl")), document.infos[0])
+    english = next(
+        (i for i in document.infos if (i["language"] or "en-US").lower().startswith("en") and i is not dutch), None
+    )
+    params = dutch["parameters"]
+    level = params.get("level") or ("kind_alarm" if dutch["severity"] in ("Extreme", "Severe") else "vermist_kind")
+    body = {
+        "reference": document.fields.get("identifier"),
+        "level": level,
+        "status": STATUS.get(document.fields.get("status", ""), document.fields.get("status")),
+        "child": {
+            "name": params.get("childName"),
+            "age": int(params["childAge"]) if params.get("childAge", "").isdigit() else None,
+            "description": dutch["description"],
+        },
+        "headline": {"nl": dutch["headline"], "en": english["headline"] if english else None},
+        "instruction": {"nl": dutch["instruction"], "en": english["instruction"] if english else None},
+        "last_seen": _last_seen(dutch, document.fields.get("sent")),
+        "area": _area_of(dutch["areas"]),
+        "contact": {"phone": dutch["contact"]},
+        "expires_at": dutch["expires"],
+        "photo": next(
+            ({"content_type": r["mimeType"], "data": r["derefUri"]} for r in dutch["resources"] if r["derefUri"]), None
+        ),
+    }
+    return dict(_without_none(body))
+
+
+def _last_seen(info: dict[str, Any], sent: str | None) -> dict[str, Any]:
+    params = info["parameters"]
+    seen: dict[str, Any] = {
+        "at": params.get("lastSeenAt") or sent,
+        "place": params.get("lastSeenPlace") or next((a["areaDesc"] for a in info["areas"] if a["areaDesc"]), None),
+    }
+    point = params.get("lastSeenPoint", "")
+    if re.fullmatch(PAIR, point):
+        seen["lat"], seen["lon"] = (float(part) for part in point.split(","))
+    return seen
+
+
+def _area_of(areas: list[dict[str, Any]]) -> dict[str, Any]:
+    for area in areas:
+        if area["circles"]:
+            return {"type": "circle", **area["circles"][0]}
+        if area["polygons"]:
+            return {"type": "polygon", "coordinates": [area["polygons"][0]]}
+    return {"type": "national"}
+
+
+def _without_none(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _without_none(item) for key, item in value.items() if item is not None}
+    return value
+
+
+def referenced_identifiers(document: CapDocument) -> list[str]:
+    """The identifiers ``references`` names (sender,identifier,sent triples separated by spaces)."""
+    return [triple.split(",")[1] for triple in document.fields.get("references", "").split() if triple.count(",") == 2]
+
+
+OWN_IDENTIFIER = re.compile(r"^kindalarm-(?P<id>[0-9a-f-]{36})-v\d+$")
+
+
+class AlertUseCases(Protocol):
+    def create(self, body: Any) -> Created: ...
+
+    def get(self, alert_id: str) -> Alert: ...
+
+    def find_by_reference(self, reference: str) -> Alert | None: ...
+
+    def update(self, alert_id: str, patch: Any, expected_version: int) -> Alert: ...
+
+    def cancel(self, alert_id: str, body: Any, expected_version: int | None) -> Alert: ...
+
+
+class CapIngest:
+    """``POST /alerts`` with a CAP 1.2 document: Alert creates, Update and Cancel act on the alert it references."""
+
+    def __init__(self, alerts: AlertUseCases) -> None:
+        self._alerts = alerts
+
+    def ingest(self, data: bytes) -> Created:
+        document = read_cap(parse_cap(data))
+        if document.errors:
+            raise InvalidAlertError(tuple(document.errors))
+        if document.fields["status"] not in STATUS:
+            message = "only Actual, Exercise and Test alerts are taken in"
+            raise InvalidAlertError((FieldError(message, pointer="/alert/status"),))
+        kind = document.fields["msgType"]
+        if kind == "Alert":
+            return self._translated(lambda: self._alerts.create(alert_body(document)))
+        if kind not in ("Update", "Cancel"):
+            raise InvalidAlertError((FieldError(f"{kind} messages are not taken in", pointer="/alert/msgType"),))
+        target = self._referenced(document)
+        if kind == "Cancel":
+            reason = (document.infos[0]["parameters"].get("cancelReason") if document.infos else None) or "withdrawn"
+            return Created(self._translated(lambda: self._alerts.cancel(target.id, {"reason": reason}, None)), False)
+        patch = {
+            key: value for key, value in alert_body(document).items() if key not in ("reference", "level", "status")
+        }
+        return Created(self._translated(lambda: self._alerts.update(target.id, patch, target.version)), False)
+
+    def _referenced(self, document: CapDocument) -> Alert:
+        for identifier in reversed(referenced_identifiers(document)):
+            own = OWN_IDENTIFIER.match(identifier)
+            try:
+                alert = self._alerts.get(own.group("id")) if own else self._alerts.find_by_reference(identifier)
+            except AlertNotFoundError:
+                alert = None
+            if alert is not None:
+                return alert
+        raise InvalidAlertError((FieldError("names no alert known here", pointer="/alert/references"),))
+
+    @staticmethod
+    def _translated(action: Callable[[], T]) -> T:
+        try:
+            return action()
+        except InvalidAlertError as error:
+            raise translated(error) from None
