@@ -200,3 +200,26 @@ def test_hostile_xml_is_refused_without_reading_or_expanding(client, aws, docume
     assert response.status_code == status
     assert "root:" not in response.body.decode()
     problem(response)
+
+
+def test_a_deref_uri_photo_goes_through_the_photo_pipeline(client, aws):
+    import base64
+    import io
+
+    import boto3
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (600, 800), (90, 80, 70)).save(out, "JPEG")
+    resource = (
+        "<resource><resourceDesc>Foto</resourceDesc><mimeType>image/jpeg</mimeType>"
+        f"<derefUri>{base64.b64encode(out.getvalue()).decode()}</derefUri></resource>"
+    )
+    info = dutch_info().replace("<area>", resource + "<area>")
+    created = json.loads(post_cap(client, cap_alert(info)).body)
+    photo_id = created["photo"]["id"]
+    listing = boto3.client("s3").list_objects_v2(Bucket=aws["PhotosBucketName"], Prefix=f"photos/{photo_id}/")
+    assert len(listing["Contents"]) == 6
+    refused = post_cap(client, cap_alert(info.replace("image/jpeg", "image/png"), identifier="NL-BN-2026-0099"))
+    assert refused.status_code == 422
+    assert problem(refused)["errors"][0]["pointer"] == "/alert/info/0/resource/0/derefUri"
