@@ -4,6 +4,7 @@ and the topic of its H3 cell (and the test topic for test devices). Only the cel
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
@@ -15,6 +16,8 @@ from chalicelib.geo.cover import device_cell
 from chalicelib.models.devices import DEVICE_ID_PATTERN, DeviceRecord, DeviceRegistration, Subscription
 from chalicelib.models.validation import parse_model
 from chalicelib.observability import logger
+
+_DEVICE_ID = re.compile(DEVICE_ID_PATTERN)
 
 
 class Push(Protocol):
@@ -146,9 +149,7 @@ class DeviceRegistry:
 
 
 def _check_id(device_id: str) -> None:
-    import re
-
-    if not re.match(DEVICE_ID_PATTERN, device_id):
+    if not _DEVICE_ID.match(device_id):
         raise MalformedRequestError(
             "The device id must be 1 to 128 letters, digits or . _ : -.",
             (FieldError("1 to 128 of A-Z a-z 0-9 . _ : -", parameter="device_id"),),

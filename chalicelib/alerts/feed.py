@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from chalicelib.channels.cap_feed import atom_feed
 from chalicelib.errors import NotPublishedError
 from chalicelib.models.alert import Alert
 
@@ -16,20 +17,14 @@ class FeedFiles(Protocol):
     def get(self, key: str) -> bytes | None: ...
 
 
-EMPTY_FEED = (
-    b'<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom"><id>urn:kindalarm:feed</id>'
-    b"<title>Kind Alarm: vermiste kinderen</title><updated>1970-01-01T00:00:00+00:00</updated>"
-    b"<author><name>Politie / Burgernet</name></author></feed>"
-)
-
-
 class FeedService:
     def __init__(self, alerts: Alerts, files: FeedFiles) -> None:
         self._alerts = alerts
         self._files = files
 
     def feed(self) -> bytes:
-        return self._files.get("feed.atom") or EMPTY_FEED
+        # Before the first alert there is no index file yet: an empty feed, made the same way.
+        return self._files.get("feed.atom") or atom_feed([], "", "1970-01-01T00:00:00+00:00")
 
     def message(self, alert_id: str) -> bytes:
         alert = self._alerts.get(alert_id)

@@ -73,8 +73,7 @@ class AlertService:
         check_content(request, now=now, max_duration=self._max_duration, service_area=self._service_area)
         new = lifecycle.new_alert(request, self._new_id(), now)
         self._check_channels(new)
-        request = self._with_stored_photo(request, request.reference, None)
-        alert, created = self._store.insert(lifecycle.new_alert(request, new.id, now))
+        alert, created = self._store.insert(self._with_stored_photo(new, request.reference, None))
         _log("alert created" if created else "alert create repeated", alert)
         return Created(alert, created)
 
@@ -107,9 +106,10 @@ class AlertService:
             service_area=self._service_area,
             check_expiry="expires_at" in patch,
         )
-        self._check_channels(lifecycle.revise(alert, content, now))
-        content = self._with_stored_photo(content, alert.reference, alert.photo_id)
-        updated = self._write(lifecycle.revise(alert, content, now), expected_version, "alert updated")
+        revised = lifecycle.revise(alert, content, now)
+        self._check_channels(revised)
+        revised = self._with_stored_photo(revised, alert.reference, alert.photo_id)
+        updated = self._write(revised, expected_version, "alert updated")
         if self._photos and alert.photo_id not in (None, updated.photo_id):
             self._photos.delete(alert.photo_id)
         return updated
