@@ -9,7 +9,7 @@ MOTO_PORT ?= 5000
 SINK_PORT ?= 8025
 export AWS_DEFAULT_REGION ?= eu-west-1
 
-.PHONY: run demo package previews test lint typecheck unit functional e2e bench fmt clean
+.PHONY: run demo package deploy previews test lint typecheck unit functional e2e bench fmt clean
 
 run: $(STAMP)
 	$(BIN)/python -m chalicelib.local.stack --api-port $(API_PORT) --moto-port $(MOTO_PORT) --sink-port $(SINK_PORT)
@@ -42,8 +42,21 @@ package: $(STAMP)
 	mkdir -p build
 	$(BIN)/python infra/merge.py > build/merge-template.json
 	$(BIN)/chalice package --stage $(STAGE) --merge-template build/merge-template.json build/$(STAGE)
+	$(BIN)/python infra/precompile.py build/$(STAGE)/deployment.zip
 	$(BIN)/cfn-lint build/$(STAGE)/sam.json
 	@echo "deployable template: build/$(STAGE)/sam.json (code: build/$(STAGE)/deployment.zip)"
+
+# Needs an AWS account: credentials, a bucket for the code (DEPLOY_BUCKET) and the parameters file
+# (PARAMETERS, see docs/runbook.md). Uploads the zip, then creates or updates the stack kind-alarm-$(STAGE).
+PARAMETERS ?= deploy/$(STAGE).parameters
+deploy: package
+	test -n "$(DEPLOY_BUCKET)" || { echo "set DEPLOY_BUCKET to an S3 bucket for the code"; exit 1; }
+	test -f "$(PARAMETERS)" || { echo "write $(PARAMETERS): Key=Value lines, see docs/runbook.md"; exit 1; }
+	aws cloudformation package --template-file build/$(STAGE)/sam.json \
+		--s3-bucket $(DEPLOY_BUCKET) --output-template-file build/$(STAGE)/packaged.json --use-json
+	aws cloudformation deploy --template-file build/$(STAGE)/packaged.json --stack-name kind-alarm-$(STAGE) \
+		--capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND \
+		--parameter-overrides Stage=$(STAGE) $$(cat $(PARAMETERS))
 
 fmt: $(STAMP)
 	$(BIN)/ruff format .

@@ -7,8 +7,9 @@ from datetime import timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from chalice.app import Chalice, DynamoDBEvent, IAMAuthorizer, Request, Response, SQSEvent
+from chalice.app import Chalice, CloudWatchEvent, DynamoDBEvent, IAMAuthorizer, Rate, Request, Response, SQSEvent
 
+from chalicelib import metrics
 from chalicelib.alerts.service import AlertService
 from chalicelib.config import get_settings
 from chalicelib.http import problems
@@ -129,6 +130,7 @@ def create_alert() -> Response:
         result = cap_ingest().ingest(_raw_body())
     else:
         result = alert_service().create(_body())
+    metrics.alert_received(result.created)
     return alert_response(result.alert, status=201 if result.created else 200)
 
 
@@ -221,6 +223,26 @@ def dispatch(event: DynamoDBEvent) -> dict[str, Any]:
 
     topic = EventTopic(sns_client(), get_settings().alert_events_topic_arn)
     return dispatch_batch(event.to_dict(), event.context, topic)
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES), name="watch_deliveries")
+def watch_deliveries(event: CloudWatchEvent) -> dict[str, Any]:
+    """Every minute: count the channels of active kind_alarm alerts that have not delivered within 60 s."""
+    from chalicelib.channels.registry import build_delivery_watch
+
+    late = build_delivery_watch(get_settings()).late()
+    for item in late:
+        logger.warning(
+            "channel late",
+            extra={
+                "alert_id": item.alert_id,
+                "version": item.version,
+                "channel": item.channel,
+                "seconds": item.seconds,
+            },
+        )
+    metrics.undelivered_channels(len(late))
+    return {"late": len(late)}
 
 
 def _channel_batch(name: str, event: SQSEvent) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Combine resources.json and functions.json into the one template `chalice package --merge-template` takes."""
+"""The one template `chalice package --merge-template` takes: resources, function settings, roles, API, operations."""
 
 from __future__ import annotations
 
@@ -7,7 +7,57 @@ import sys
 from pathlib import Path
 from typing import Any
 
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from infra import api, iam, operations
+
 INFRA = Path(__file__).resolve().parent
+
+PARAMETERS: dict[str, Any] = {
+    "BurgernetPrincipals": {
+        "Type": "CommaDelimitedList",
+        "Description": "IAM principal ARNs allowed to call the API (Burgernet's role, the app backend's role).",
+    },
+    "ApnsApplicationArn": {
+        "Type": "String",
+        "AllowedPattern": "^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:app/APNS(_SANDBOX)?/.+$",
+        "Description": "The SNS platform application for iOS (created once per account).",
+    },
+    "FcmApplicationArn": {
+        "Type": "String",
+        "AllowedPattern": "^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:app/GCM/.+$",
+        "Description": "The SNS platform application for Android (FCM).",
+    },
+    "Partners": {
+        "Type": "String",
+        "Default": "{}",
+        "Description": "Each channel's partners per audience as JSON; their secrets live under /kind-alarm/<stage>/.",
+    },
+    "PublicBaseUrl": {
+        "Type": "String",
+        "Default": "",
+        "Description": "The public address of the API (custom domain), used in the CAP feed's links.",
+    },
+    "ApiRateLimit": {"Type": "Number", "Default": 50, "MinValue": 1, "Description": "Requests per second."},
+    "ApiBurstLimit": {"Type": "Number", "Default": 100, "MinValue": 1, "Description": "Burst of requests."},
+    "LogRetentionDays": {
+        "Type": "Number",
+        "Default": 30,
+        "AllowedValues": [7, 14, 30, 60, 90],
+        "Description": "Days the functions' logs are kept.",
+    },
+}
+
+ENVIRONMENT = {
+    "ALERTS_STREAM_ARN": {"Fn::GetAtt": ["AlertsTable", "StreamArn"]},
+    "ALERT_EVENTS_TOPIC_ARN": {"Ref": "AlertEventsTopic"},
+    "PHOTOS_BUCKET": {"Ref": "PhotosBucket"},
+    "PUBLIC_BASE_URL": {"Ref": "PublicBaseUrl"},
+    "APNS_APPLICATION_ARN": {"Ref": "ApnsApplicationArn"},
+    "FCM_APPLICATION_ARN": {"Ref": "FcmApplicationArn"},
+    "PARTNERS": {"Ref": "Partners"},
+}
 
 
 def deep_merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
@@ -20,11 +70,22 @@ def deep_merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def _json(name: str) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads((INFRA / name).read_text(encoding="utf-8"))
+    document.pop("Description", None)
+    return document
+
+
+def environment() -> dict[str, Any]:
+    variables = {"Properties": {"Environment": {"Variables": ENVIRONMENT}}}
+    return {"Resources": {resource: variables for resource in iam.FUNCTIONS}}
+
+
 def merge_template() -> dict[str, Any]:
-    resources = json.loads((INFRA / "resources.json").read_text(encoding="utf-8"))
-    functions = json.loads((INFRA / "functions.json").read_text(encoding="utf-8"))
-    functions.pop("Description", None)
-    return deep_merge(resources, functions)
+    merged = deep_merge(_json("resources.json"), _json("functions.json"))
+    for part in (environment(), iam.template(), api.template(), operations.template(), {"Parameters": PARAMETERS}):
+        merged = deep_merge(merged, part)
+    return merged
 
 
 if __name__ == "__main__":

@@ -15,6 +15,9 @@ from chalicelib.models.validation import parse_model
 
 ALERT_SORT_KEY = "ALERT"
 REFERENCE_SORT_KEY = "REFERENCE"
+# A sparse index of the alerts still running, by when they expire: the scheduled functions' work list.
+LIFECYCLE_INDEX = "by-lifecycle"
+ACTIVE = "active"
 _TRANSACTION_ATTEMPTS = 4
 
 
@@ -72,6 +75,25 @@ class AlertTable:
         except self._client.exceptions.ConditionalCheckFailedException:
             raise StaleWriteError(alert.id) from None
 
+    def active(self, ending_before: int | None = None) -> list[Alert]:
+        """The active alerts (eventually consistent), those expiring before ``ending_before`` when given."""
+        condition = "#lifecycle = :active"
+        values: dict[str, Any] = {":active": {"S": ACTIVE}}
+        if ending_before is not None:
+            condition += " AND ends_at < :before"
+            values[":before"] = {"N": str(ending_before)}
+        query = {
+            "TableName": self._table,
+            "IndexName": LIFECYCLE_INDEX,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": {"#lifecycle": "lifecycle"},
+            "ExpressionAttributeValues": values,
+        }
+        alerts: list[Alert] = []
+        for page in self._client.get_paginator("query").paginate(**query):
+            alerts.extend(self._alert(item) for item in page.get("Items", []))
+        return alerts
+
     def _by_reference(self, reference: str) -> Alert:
         response = self._client.get_item(TableName=self._table, Key=reference_key(reference), ConsistentRead=True)
         alert_id = response["Item"]["alert_id"]["S"]
@@ -85,7 +107,11 @@ class AlertTable:
         return {"TableName": self._table, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}
 
     def _item(self, alert: Alert) -> dict[str, Any]:
-        return {**to_item(alert), **alert_key(alert.id), "kind": {"S": "alert"}}
+        item = {**to_item(alert), **alert_key(alert.id), "kind": {"S": "alert"}}
+        if alert.state == ACTIVE:
+            item["lifecycle"] = {"S": ACTIVE}
+            item["ends_at"] = {"N": str(int(alert.expires_at.timestamp()))}
+        return item
 
     def _alert(self, item: dict[str, Any]) -> Alert:
         return parse_model(Alert, from_item(item))
@@ -109,7 +135,7 @@ def from_item(item: dict[str, Any]) -> dict[str, Any]:
     return dict(json.loads(json.dumps(document, default=_number)))
 
 
-_KEYS = frozenset({"pk", "sk", "kind"})
+_KEYS = frozenset({"pk", "sk", "kind", "lifecycle", "ends_at"})
 
 
 def _number(value: Any) -> int | float:

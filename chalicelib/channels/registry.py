@@ -6,6 +6,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from chalicelib import metrics
 from chalicelib.adapters.clients import dynamodb_client, s3_client, sns_client, sqs_client, ssm_client
 from chalicelib.alerts.photos import PhotoService
 from chalicelib.batches import QueueBackoff
@@ -17,6 +18,7 @@ from chalicelib.models.alert import Alert
 
 if TYPE_CHECKING:
     from chalicelib.alerts.devices import DeviceRegistry
+    from chalicelib.alerts.watch import DeliveryWatch
     from chalicelib.imaging.visuals import VisualKind
 
 
@@ -147,6 +149,17 @@ def build_worker(name: str, settings: Settings) -> ChannelWorker:
         records=records,
         directory=with_own_audiences(parse_directory(settings.partners)),
         on_retracted=PhotoCleanup(records, photos).after_retraction,
+        on_recorded=metrics.delivery_recorded,
+    )
+
+
+def build_delivery_watch(settings: Settings) -> DeliveryWatch:
+    from chalicelib.adapters.alert_table import AlertTable
+    from chalicelib.adapters.delivery_table import DeliveryTable
+    from chalicelib.alerts.watch import DeliveryWatch
+
+    return DeliveryWatch(
+        AlertTable(dynamodb_client(), settings.alerts_table), DeliveryTable(dynamodb_client(), settings.alerts_table)
     )
 
 

@@ -53,8 +53,10 @@ class ChannelWorker:
         directory: PartnerDirectory,
         clock: Callable[[], datetime] = utc_now,
         on_retracted: Callable[[Alert], None] | None = None,
+        on_recorded: Callable[[DeliveryRecord], None] | None = None,
     ) -> None:
         self._on_retracted = on_retracted
+        self._on_recorded = on_recorded
         self._channel = channel
         self._alerts = alerts
         self._records = records
@@ -80,6 +82,8 @@ class ChannelWorker:
             outcome = self._publish(alert, previous, targets)
         record = self._record(alert, previous, outcome)
         self._records.put(record, previous)
+        if self._on_recorded is not None:
+            self._on_recorded(record)
         self._log(f"delivery {record.state}", alert.id, alert.version, targets=_states(record))
         if record.state == "failed":
             raise DeliveryFailedError(record.detail or "delivery failed", outcome.retry_after)

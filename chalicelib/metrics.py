@@ -1,0 +1,45 @@
+"""CloudWatch metrics as embedded metric format lines (powertools): counts and durations, never child data.
+
+Names and dimensions here are the ones the dashboard and alarms in ``infra/operations.py`` read.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from chalicelib.models.events import DeliveryRecord
+
+NAMESPACE = "KindAlarm"
+SERVICE = "kind-alarm-api"
+
+
+def emit(name: str, value: float, unit: str = "Count", channel: str | None = None) -> None:
+    from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+    dimensions = {"service": SERVICE}
+    if channel is not None:
+        dimensions["channel"] = channel
+    with single_metric(
+        name=name, unit=MetricUnit(unit), value=value, namespace=NAMESPACE, default_dimensions=dimensions
+    ):
+        pass
+
+
+def alert_received(created: bool) -> None:
+    if created:
+        emit("AlertsReceived", 1)
+
+
+def delivery_recorded(record: DeliveryRecord) -> None:
+    """One channel's outcome for one alert version: delivered (with its delay), retracted or failed."""
+    if record.state == "failed":
+        emit("DeliveryFailures", 1, channel=record.channel)
+        return
+    emit("Deliveries", 1, channel=record.channel)
+    if record.seconds_to_delivery is not None:
+        emit("SecondsToDelivery", record.seconds_to_delivery, "Seconds", channel=record.channel)
+
+
+def undelivered_channels(count: int) -> None:
+    emit("UndeliveredChannels", count)

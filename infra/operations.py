@@ -1,0 +1,142 @@
+"""What the admin sees in the console: one dashboard, and alarms that page through the operations topic."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from chalicelib.channels.policy import CHANNELS
+from infra.iam import CHANNEL_QUEUES, FUNCTIONS
+
+NAMESPACE = "KindAlarm"
+SERVICE = "kind-alarm-api"
+# Each queue a function works from, with the dead-letter queue it gives up into.
+WORK_QUEUES = {f"{name}Queue": f"{name}DeadLetterQueue" for name in [*CHANNEL_QUEUES, "PhotoUploads"]}
+FAILURE_QUEUES = [*WORK_QUEUES.values(), "DispatchFailureQueue"]
+OLDEST_MESSAGE_SECONDS = 300
+ITERATOR_AGE_MS = 30_000
+
+
+def alarm(description: str, metric: dict[str, Any], threshold: float, missing: str = "notBreaching") -> dict[str, Any]:
+    return {
+        "Type": "AWS::CloudWatch::Alarm",
+        "Properties": {
+            "AlarmDescription": description,
+            "ComparisonOperator": "GreaterThanThreshold",
+            "Threshold": threshold,
+            "EvaluationPeriods": 1,
+            "DatapointsToAlarm": 1,
+            "Period": 60,
+            "TreatMissingData": missing,
+            "AlarmActions": [{"Ref": "OperationsTopic"}],
+            "OKActions": [{"Ref": "OperationsTopic"}],
+            **metric,
+        },
+    }
+
+
+def queue_metric(queue: str, name: str, statistic: str = "Maximum") -> dict[str, Any]:
+    dimensions = [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue, "QueueName"]}}]
+    return {"Namespace": "AWS/SQS", "MetricName": name, "Dimensions": dimensions, "Statistic": statistic}
+
+
+def alarms() -> dict[str, Any]:
+    resources: dict[str, Any] = {}
+    for queue in FAILURE_QUEUES:
+        resources[f"{queue}Alarm"] = alarm(
+            f"A message is in {queue}: a delivery or dispatch gave up. Runbook: docs/runbook.md#a-dead-letter-alarm",
+            queue_metric(queue, "ApproximateNumberOfMessagesVisible"),
+            0,
+        )
+    for queue in WORK_QUEUES:
+        resources[f"{queue}AgeAlarm"] = alarm(
+            f"{queue} has held a message for over {OLDEST_MESSAGE_SECONDS} s: its function is failing or stopped.",
+            queue_metric(queue, "ApproximateAgeOfOldestMessage"),
+            OLDEST_MESSAGE_SECONDS,
+        )
+    resources["DispatchIteratorAgeAlarm"] = alarm(
+        "The dispatcher is behind on the alerts stream: changes are not reaching the channels. "
+        "Runbook: docs/runbook.md#the-dispatcher-is-behind",
+        {
+            "Namespace": "AWS/Lambda",
+            "MetricName": "IteratorAge",
+            "Dimensions": [{"Name": "FunctionName", "Value": {"Ref": "Dispatch"}}],
+            "Statistic": "Maximum",
+        },
+        ITERATOR_AGE_MS,
+    )
+    resources["UndeliveredKindAlarmAlarm"] = alarm(
+        "An active kind_alarm has a channel that did not deliver within 60 seconds (or the watch stopped). "
+        "Runbook: docs/runbook.md#a-channel-did-not-deliver",
+        {
+            "Namespace": NAMESPACE,
+            "MetricName": "UndeliveredChannels",
+            "Dimensions": [{"Name": "service", "Value": SERVICE}],
+            "Statistic": "Maximum",
+        },
+        0,
+        missing="breaching",
+    )
+    return resources
+
+
+def per_channel(metric: str, stat: str) -> list[list[Any]]:
+    return [[NAMESPACE, metric, "channel", name, "service", SERVICE, {"stat": stat}] for name in CHANNELS]
+
+
+def widget(title: str, metrics: list[list[Any]], x: int, y: int, view: str = "timeSeries") -> dict[str, Any]:
+    properties = {"title": title, "metrics": metrics, "region": "${AWS::Region}", "view": view, "period": 60}
+    return {"type": "metric", "x": x, "y": y, "width": 12, "height": 6, "properties": properties}
+
+
+def dashboard_body() -> dict[str, Any]:
+    dead_letters = [
+        ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", f"${{{q}.QueueName}}"] for q in FAILURE_QUEUES
+    ]
+    widgets = [
+        widget("Alerts received", [[NAMESPACE, "AlertsReceived", "service", SERVICE, {"stat": "Sum"}]], 0, 0),
+        widget(
+            "Undelivered channels of active kind_alarm (> 60 s)",
+            [[NAMESPACE, "UndeliveredChannels", "service", SERVICE]],
+            12,
+            0,
+        ),
+        widget("Deliveries per channel", per_channel("Deliveries", "Sum"), 0, 6),
+        widget("Failed deliveries per channel", per_channel("DeliveryFailures", "Sum"), 12, 6),
+        widget("Seconds to delivery per channel (max)", per_channel("SecondsToDelivery", "Maximum"), 0, 12),
+        widget("Dead-letter queue depth", dead_letters, 12, 12),
+        widget(
+            "Dispatcher stream iterator age (ms)", [["AWS/Lambda", "IteratorAge", "FunctionName", "${Dispatch}"]], 0, 18
+        ),
+        widget(
+            "Function errors",
+            [["AWS/Lambda", "Errors", "FunctionName", f"${{{resource}}}", {"stat": "Sum"}] for resource in FUNCTIONS],
+            12,
+            18,
+        ),
+    ]
+    return {"widgets": widgets}
+
+
+def template() -> dict[str, Any]:
+    dashboard = {
+        "Type": "AWS::CloudWatch::Dashboard",
+        "Properties": {
+            "DashboardName": {"Fn::Sub": "kind-alarm-${Stage}"},
+            "DashboardBody": {"Fn::Sub": json.dumps(dashboard_body())},
+        },
+    }
+    topic = {
+        "Type": "AWS::SNS::Topic",
+        "Properties": {"TopicName": {"Fn::Sub": "kind-alarm-${Stage}-operations"}, "KmsMasterKeyId": "alias/aws/sns"},
+    }
+    outputs = {
+        "OperationsTopicArn": {"Value": {"Ref": "OperationsTopic"}},
+        "DashboardUrl": {
+            "Value": {
+                "Fn::Sub": "https://${AWS::Region}.console.aws.amazon.com/cloudwatch/home"
+                "?region=${AWS::Region}#dashboards:name=kind-alarm-${Stage}"
+            }
+        },
+    }
+    return {"Resources": {"OperationsTopic": topic, "Dashboard": dashboard, **alarms()}, "Outputs": outputs}
