@@ -56,7 +56,7 @@ DONE = "\nprint(time.time())\n"
 
 def ensure_zip() -> None:
     if not ZIP.exists():
-        subprocess.run(["make", "package", "STAGE=dev"], cwd=ROOT, check=True, capture_output=True)  # noqa: S607
+        subprocess.run(["make", "package", "STAGE=dev"], cwd=ROOT, check=True, capture_output=True)
 
 
 def unpack(target: Path, keep_bytecode: bool) -> Path:
@@ -123,7 +123,7 @@ def first_answer(code: Path, body: str, table: str, event: dict[str, Any], envir
     env = {**environment, "PYTHONPATH": str(code), "PYTHONDONTWRITEBYTECODE": "1"}
     started = time.time()
     # The working directory is the code's, as /var/task is in Lambda (and -c puts it first on sys.path).
-    result = subprocess.run(command, cwd=code, env=env, capture_output=True, text=True, check=False)  # noqa: S603
+    result = subprocess.run(command, cwd=code, env=env, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise RuntimeError(result.stdout[-3000:] + result.stderr[-2000:])
     return float(result.stdout.strip().splitlines()[-1]) - started
@@ -141,18 +141,25 @@ def start_backend(stack: ExitStack) -> tuple[dict[str, str], dict[str, str]]:
     outputs = deploy_resources("local", boto3.session.Session(region_name="eu-west-1"))
     environment = function_environment(outputs, "local", PartnerDirectory(channels={}), retry_base_seconds=0)
     base = {key: value for key, value in os.environ.items() if key.startswith(("AWS_", "PATH", "HOME", "LANG"))}
-    return outputs, {**base, **environment, "ALERTS_TABLE": outputs["AlertsTableName"], "POWERTOOLS_LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING")}
+    return outputs, {
+        **base,
+        **environment,
+        "ALERTS_TABLE": outputs["AlertsTableName"],
+        "POWERTOOLS_LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
+    }
 
 
 def create_alert(code: Path, table: str, environment: dict[str, str]) -> dict[str, Any]:
     script = PRELUDE + "import app\nprint(app.app(EVENT, CONTEXT)['body'])\n"
     command = [sys.executable, "-S", "-c", script, table, json.dumps(api_event(f"BN-BENCH-{uuid.uuid4().hex[:12]}"))]
     env = {**environment, "PYTHONPATH": str(code)}
-    result = subprocess.run(command, cwd=code, env=env, capture_output=True, text=True, check=True)  # noqa: S603
+    result = subprocess.run(command, cwd=code, env=env, capture_output=True, text=True, check=True)
     return dict(json.loads(result.stdout.strip().splitlines()[-1]))
 
 
-def measure(with_code: Path, without_code: Path, outputs: dict[str, str], env: dict[str, str]) -> dict[str, list[float]]:
+def measure(
+    with_code: Path, without_code: Path, outputs: dict[str, str], env: dict[str, str]
+) -> dict[str, list[float]]:
     table, queue = outputs["AlertsTableName"], outputs["CapFeedQueueArn"]
     times: dict[str, list[float]] = {}
     for _ in range(RUNS):  # interleaved, so that machine noise hits every variant alike
