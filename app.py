@@ -15,6 +15,7 @@ from chalicelib.config import get_settings
 from chalicelib.http import problems
 from chalicelib.http.requests import alert_id, is_cap, json_object, optional_version, raw_document, required_version
 from chalicelib.http.responses import alert_response, private_response, public_response
+from chalicelib.models.audit import Actor
 from chalicelib.observability import logger
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ def alert_service() -> AlertService:
 
     current = get_settings()
     return AlertService(
-        store=AlertTable(dynamodb_client(), current.alerts_table),
+        store=AlertTable(dynamodb_client(), current.alerts_table, current.retention_days * 86400),
         service_area=load_service_area(current.service_area_file),
         max_duration=timedelta(hours=current.max_alert_hours),
         deliveries=DeliveryTable(dynamodb_client(), current.alerts_table),
@@ -113,6 +114,18 @@ def _request() -> Request:
     return request
 
 
+def _actor() -> Actor:
+    """The caller as API Gateway verified it (IAM principal) and the request id, for the audit trail."""
+    context = _request().context or {}
+    identity = context.get("identity") or {}
+    principal = identity.get("userArn") or identity.get("caller") or "unsigned"
+    return Actor(principal=str(principal), request_id=str(context.get("requestId") or "-"))
+
+
+def _scheduled_actor(name: str, event: CloudWatchEvent) -> Actor:
+    return Actor(principal=f"kind-alarm:{name}", request_id=str(getattr(event.context, "aws_request_id", "-")))
+
+
 def _raw_body() -> bytes:
     request = _request()
     return raw_document(request.raw_body, get_settings().max_body_bytes)
@@ -127,9 +140,9 @@ def _body() -> dict[str, Any]:
 @problems.answers_problems
 def create_alert() -> Response:
     if is_cap(_request().headers.get("content-type")):
-        result = cap_ingest().ingest(_raw_body())
+        result = cap_ingest().ingest(_raw_body(), _actor())
     else:
-        result = alert_service().create(_body())
+        result = alert_service().create(_body(), _actor())
     metrics.alert_received(result.created)
     return alert_response(result.alert, status=201 if result.created else 200)
 
@@ -147,7 +160,7 @@ def get_alert(id: str) -> Response:  # noqa: A002 - the path parameter's public 
 def update_alert(id: str) -> Response:  # noqa: A002
     checked_id = alert_id(id)
     version = required_version(_request().headers.get("if-match"))
-    return alert_response(alert_service().update(checked_id, _body(), version))
+    return alert_response(alert_service().update(checked_id, _body(), version, _actor()))
 
 
 @app.route("/alerts/{id}/cancel", methods=["POST"], authorizer=burgernet, content_types=JSON)
@@ -155,7 +168,7 @@ def update_alert(id: str) -> Response:  # noqa: A002
 def cancel_alert(id: str) -> Response:  # noqa: A002
     checked_id = alert_id(id)
     version = optional_version(_request().headers.get("if-match"))
-    return alert_response(alert_service().cancel(checked_id, _body(), version))
+    return alert_response(alert_service().cancel(checked_id, _body(), version, _actor()))
 
 
 @app.route("/alerts/{id}/previews/{channel}", methods=["GET"], authorizer=burgernet)
@@ -243,6 +256,25 @@ def watch_deliveries(event: CloudWatchEvent) -> dict[str, Any]:
         )
     metrics.undelivered_channels(len(late))
     return {"late": len(late)}
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES), name="expire_alerts")
+def expire_alerts(event: CloudWatchEvent) -> dict[str, Any]:
+    """Every minute: alerts whose expires_at has passed expire, and retract on every channel as a cancel does."""
+    expired = alert_service().expire_due(_scheduled_actor("expire_alerts", event))
+    return {"expired": [alert.id for alert in expired]}
+
+
+@app.schedule(Rate(1, unit=Rate.HOURS), name="purge_alerts")
+def purge_alerts(event: CloudWatchEvent) -> dict[str, Any]:
+    """Every hour: erase the child's data of alerts past their retention; the audit trail stays."""
+    from chalicelib.adapters.alert_table import AlertTable
+    from chalicelib.adapters.clients import dynamodb_client
+    from chalicelib.alerts.retention import RetentionPurge
+
+    current = get_settings()
+    table = AlertTable(dynamodb_client(), current.alerts_table, current.retention_days * 86400)
+    return {"purged": RetentionPurge(table).run(_scheduled_actor("purge_alerts", event))}
 
 
 def _channel_batch(name: str, event: SQSEvent) -> dict[str, Any]:

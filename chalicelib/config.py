@@ -25,6 +25,8 @@ class Settings(BaseModel):
     # The longest an alert may run before it must be renewed by an update.
     max_alert_hours: int = Field(default=14 * 24, ge=1)
     max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    # Days a cancelled or expired alert keeps the child's details before they are erased (audit records stay).
+    retention_days: int = Field(default=30, ge=1, le=3650)
     public_base_url: str = ""
     problem_base_uri: str = "https://kindalarm.burgernet.nl/problems/"
 

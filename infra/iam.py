@@ -13,6 +13,8 @@ FUNCTIONS = {
     "PhotoUpload": "photo_upload",
     "PushEvents": "push_events",
     "WatchDeliveries": "watch_deliveries",
+    "ExpireAlerts": "expire_alerts",
+    "PurgeAlerts": "purge_alerts",
     "AppPush": "app_push",
     "CapFeed": "cap_feed",
     "NewsMedia": "news_media",
@@ -61,6 +63,14 @@ def photos(*actions: str) -> Statement:
     return allow([f"s3:{action}" for action in actions], [PHOTOS])
 
 
+# Deleting a photo lists its renditions first.
+LIST_PHOTOS = {
+    **allow(["s3:ListBucket"], [{"Fn::GetAtt": ["PhotosBucket", "Arn"]}]),
+    "Condition": {"StringLike": {"s3:prefix": ["photos/*"]}},
+}
+ALERT_WRITES = ("GetItem", "Query", "PutItem", "ConditionCheckItem")
+
+
 def queue_consumer(queue: str, *extra: str) -> Statement:
     actions = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", *extra]
     return allow(actions, [{"Fn::GetAtt": [queue, "Arn"]}])
@@ -79,7 +89,7 @@ def channel_statements(resource: str) -> list[Statement]:
     statements = [
         queue_consumer(CHANNEL_QUEUES[resource], "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl"),
         table("GetItem", "PutItem", "Query"),
-        photos("GetObject", "PutObject", "DeleteObject"),
+        photos("GetObject", "PutObject"),
     ]
     if resource in ("NewsMedia", "SocialMedia", "RoadSigns", "StationScreens"):
         statements.append(allow(["ssm:GetParameter"], [PARTNER_SECRETS]))
@@ -95,6 +105,7 @@ def statements_for(resource: str) -> list[Statement]:
         "APIHandler": [
             table(*DEVICE_WRITES),
             photos("GetObject", "PutObject", "DeleteObject"),
+            LIST_PHOTOS,
             PUSH_DEVICES,
             PUSH_TOPIC_SUBSCRIPTIONS,
         ],
@@ -114,6 +125,8 @@ def statements_for(resource: str) -> list[Statement]:
         ],
         "PushEvents": [table(*DEVICE_WRITES), PUSH_DEVICES, PUSH_TOPIC_SUBSCRIPTIONS],
         "WatchDeliveries": [table("Query")],
+        "ExpireAlerts": [table(*ALERT_WRITES), photos("DeleteObject"), LIST_PHOTOS],
+        "PurgeAlerts": [table("Query", "PutItem", "DeleteItem", "ConditionCheckItem")],
     }[resource]
 
 

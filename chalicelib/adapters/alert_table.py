@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from chalicelib.alerts.store import StaleWriteError
 from chalicelib.models.alert import Alert
+from chalicelib.models.audit import AuditRecord
 from chalicelib.models.validation import parse_model
 
 ALERT_SORT_KEY = "ALERT"
@@ -18,6 +19,10 @@ REFERENCE_SORT_KEY = "REFERENCE"
 # A sparse index of the alerts still running, by when they expire: the scheduled functions' work list.
 LIFECYCLE_INDEX = "by-lifecycle"
 ACTIVE = "active"
+# A cancelled or expired alert waits here until its child data is erased (``purge_at``, also the table's TTL).
+RETAINED = "retained"
+AUDIT_PREFIX = "AUDIT#"
+DEFAULT_RETENTION_SECONDS = 30 * 24 * 3600
 _TRANSACTION_ATTEMPTS = 4
 
 
@@ -29,16 +34,25 @@ def reference_key(reference: str) -> dict[str, Any]:
     return {"pk": {"S": f"REFERENCE#{reference}"}, "sk": {"S": REFERENCE_SORT_KEY}}
 
 
+def audit_key(alert_id: str, version: int, action: str) -> dict[str, Any]:
+    return {"pk": {"S": f"ALERT#{alert_id}"}, "sk": {"S": f"{AUDIT_PREFIX}{version:06d}#{action}"}}
+
+
 class AlertTable:
     """The ``AlertStore`` on DynamoDB. Every write is conditional; reads are strongly consistent."""
 
-    def __init__(self, client: Any, table_name: str) -> None:
+    def __init__(self, client: Any, table_name: str, retention_seconds: int = DEFAULT_RETENTION_SECONDS) -> None:
         self._client = client
         self._table = table_name
+        self._retention = retention_seconds
 
-    def insert(self, alert: Alert) -> tuple[Alert, bool]:
+    def insert(self, alert: Alert, audit: AuditRecord) -> tuple[Alert, bool]:
         reference_item = {**reference_key(alert.reference), "kind": {"S": "reference"}, "alert_id": {"S": alert.id}}
-        items = [{"Put": self._conditional_new(reference_item)}, {"Put": self._conditional_new(self._item(alert))}]
+        items = [
+            {"Put": self._conditional_new(reference_item)},
+            {"Put": self._conditional_new(self._item(alert))},
+            {"Put": self._audit_put(audit)},
+        ]
         for attempt in range(_TRANSACTION_ATTEMPTS):
             try:
                 self._client.transact_write_items(TransactItems=items)
@@ -63,22 +77,77 @@ class AlertTable:
         item = response.get("Item")
         return self.get(item["alert_id"]["S"]) if item else None
 
-    def replace(self, alert: Alert, expected_version: int) -> None:
+    def replace(self, alert: Alert, expected_version: int, audit: AuditRecord) -> None:
+        put = {
+            "TableName": self._table,
+            "Item": self._item(alert),
+            "ConditionExpression": "#version = :expected AND #state = :active",
+            "ExpressionAttributeNames": {"#version": "version", "#state": "state"},
+            "ExpressionAttributeValues": {":expected": {"N": str(expected_version)}, ":active": {"S": "active"}},
+        }
         try:
-            self._client.put_item(
-                TableName=self._table,
-                Item=self._item(alert),
-                ConditionExpression="#version = :expected AND #state = :active",
-                ExpressionAttributeNames={"#version": "version", "#state": "state"},
-                ExpressionAttributeValues={":expected": {"N": str(expected_version)}, ":active": {"S": "active"}},
-            )
-        except self._client.exceptions.ConditionalCheckFailedException:
+            self._client.transact_write_items(TransactItems=[{"Put": put}, {"Put": self._audit_put(audit)}])
+        except self._client.exceptions.TransactionCanceledException:
+            # The alert moved on (condition failed) or another writer is mid-transaction on it: stale either way.
             raise StaleWriteError(alert.id) from None
+
+    def retained(self, ending_before: int) -> list[Alert]:
+        """Cancelled and expired alerts whose retention ended before ``ending_before``."""
+        return self._by_lifecycle(RETAINED, ending_before)
+
+    def purge(self, alert: Alert, audit: AuditRecord) -> None:
+        """Erase the alert (the child's details), its reference and deliveries; keep the audit trail, add ``audit``."""
+        items = [
+            {
+                "Delete": {
+                    "TableName": self._table,
+                    "Key": alert_key(alert.id),
+                    "ConditionExpression": "#version = :version",
+                    "ExpressionAttributeNames": {"#version": "version"},
+                    "ExpressionAttributeValues": {":version": {"N": str(alert.version)}},
+                }
+            },
+            {"Delete": {"TableName": self._table, "Key": reference_key(alert.reference)}},
+            {"Put": self._audit_put(audit)},
+        ]
+        try:
+            self._client.transact_write_items(TransactItems=items)
+        except self._client.exceptions.TransactionCanceledException:
+            raise StaleWriteError(alert.id) from None
+        for key in self._keys_under(alert.id, "DELIVERY#"):
+            self._client.delete_item(TableName=self._table, Key=key)
+
+    def audit_trail(self, alert_id: str) -> list[AuditRecord]:
+        response = self._client.query(
+            TableName=self._table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues={":pk": {"S": f"ALERT#{alert_id}"}, ":prefix": {"S": AUDIT_PREFIX}},
+            ConsistentRead=True,
+        )
+        return [parse_model(AuditRecord, from_item(item)) for item in response.get("Items", [])]
+
+    def _keys_under(self, alert_id: str, prefix: str) -> list[dict[str, Any]]:
+        response = self._client.query(
+            TableName=self._table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues={":pk": {"S": f"ALERT#{alert_id}"}, ":prefix": {"S": prefix}},
+            ProjectionExpression="pk, sk",
+            ConsistentRead=True,
+        )
+        return list(response.get("Items", []))
+
+    def _audit_put(self, audit: AuditRecord) -> dict[str, Any]:
+        """Append-only: an audit record is written once and never replaced."""
+        item = {**to_item(audit), **audit_key(audit.alert_id, audit.version, audit.action), "kind": {"S": "audit"}}
+        return self._conditional_new(item)
 
     def active(self, ending_before: int | None = None) -> list[Alert]:
         """The active alerts (eventually consistent), those expiring before ``ending_before`` when given."""
-        condition = "#lifecycle = :active"
-        values: dict[str, Any] = {":active": {"S": ACTIVE}}
+        return self._by_lifecycle(ACTIVE, ending_before)
+
+    def _by_lifecycle(self, lifecycle: str, ending_before: int | None) -> list[Alert]:
+        condition = "#lifecycle = :lifecycle"
+        values: dict[str, Any] = {":lifecycle": {"S": lifecycle}}
         if ending_before is not None:
             condition += " AND ends_at < :before"
             values[":before"] = {"N": str(ending_before)}
@@ -111,10 +180,15 @@ class AlertTable:
         if alert.state == ACTIVE:
             item["lifecycle"] = {"S": ACTIVE}
             item["ends_at"] = {"N": str(int(alert.expires_at.timestamp()))}
+        else:
+            purge_at = {"N": str(int(alert.updated_at.timestamp()) + self._retention)}
+            item.update({"lifecycle": {"S": RETAINED}, "ends_at": purge_at, "purge_at": purge_at})
         return item
 
     def _alert(self, item: dict[str, Any]) -> Alert:
-        return parse_model(Alert, from_item(item))
+        document = from_item(item)
+        document.pop("purge_at", None)
+        return parse_model(Alert, document)
 
 
 def to_item(model: BaseModel) -> dict[str, Any]:

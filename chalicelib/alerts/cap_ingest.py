@@ -11,6 +11,7 @@ from xml.etree.ElementTree import Element
 from chalicelib.alerts.service import Created
 from chalicelib.errors import AlertNotFoundError, FieldError, InvalidAlertError, MalformedRequestError
 from chalicelib.models.alert import Alert
+from chalicelib.models.audit import UNATTRIBUTED, Actor
 
 T = TypeVar("T")
 
@@ -277,15 +278,15 @@ OWN_IDENTIFIER = re.compile(r"^kindalarm-(?P<id>[0-9a-f-]{36})-v\d+$")
 
 
 class AlertUseCases(Protocol):
-    def create(self, body: Any) -> Created: ...
+    def create(self, body: Any, actor: Actor = ...) -> Created: ...
 
     def get(self, alert_id: str) -> Alert: ...
 
     def find_by_reference(self, reference: str) -> Alert | None: ...
 
-    def update(self, alert_id: str, patch: Any, expected_version: int) -> Alert: ...
+    def update(self, alert_id: str, patch: Any, expected_version: int, actor: Actor = ...) -> Alert: ...
 
-    def cancel(self, alert_id: str, body: Any, expected_version: int | None) -> Alert: ...
+    def cancel(self, alert_id: str, body: Any, expected_version: int | None, actor: Actor = ...) -> Alert: ...
 
 
 class CapIngest:
@@ -294,7 +295,7 @@ class CapIngest:
     def __init__(self, alerts: AlertUseCases) -> None:
         self._alerts = alerts
 
-    def ingest(self, data: bytes) -> Created:
+    def ingest(self, data: bytes, actor: Actor = UNATTRIBUTED) -> Created:
         document = read_cap(parse_cap(data))
         if document.errors:
             raise InvalidAlertError(tuple(document.errors))
@@ -303,17 +304,18 @@ class CapIngest:
             raise InvalidAlertError((FieldError(message, pointer="/alert/status"),))
         kind = document.fields["msgType"]
         if kind == "Alert":
-            return self._translated(lambda: self._alerts.create(alert_body(document)))
+            return self._translated(lambda: self._alerts.create(alert_body(document), actor))
         if kind not in ("Update", "Cancel"):
             raise InvalidAlertError((FieldError(f"{kind} messages are not taken in", pointer="/alert/msgType"),))
         target = self._referenced(document)
         if kind == "Cancel":
             reason = (document.infos[0]["parameters"].get("cancelReason") if document.infos else None) or "withdrawn"
-            return Created(self._translated(lambda: self._alerts.cancel(target.id, {"reason": reason}, None)), False)
+            cancelled = self._translated(lambda: self._alerts.cancel(target.id, {"reason": reason}, None, actor))
+            return Created(cancelled, False)
         patch = {
             key: value for key, value in alert_body(document).items() if key not in ("reference", "level", "status")
         }
-        return Created(self._translated(lambda: self._alerts.update(target.id, patch, target.version)), False)
+        return Created(self._translated(lambda: self._alerts.update(target.id, patch, target.version, actor)), False)
 
     def _referenced(self, document: CapDocument) -> Alert:
         for identifier in reversed(referenced_identifiers(document)):

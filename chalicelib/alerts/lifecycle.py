@@ -65,6 +65,11 @@ def cancel(alert: Alert, reason: CancelReason, now: datetime) -> Alert:
     return _next_version(alert, now, state="cancelled", cancellation={"reason": reason, "at": now})
 
 
+def expire(alert: Alert, now: datetime) -> Alert:
+    ensure_active(alert)
+    return _next_version(alert, now, state="expired")
+
+
 def _next_version(alert: Alert, now: datetime, **changes: Any) -> Alert:
     return Alert.model_validate(
         {**alert.model_dump(), **changes, "version": alert.version + 1, "updated_at": now},

@@ -17,6 +17,7 @@ from chalicelib.clock import utc_now
 from chalicelib.errors import AlertBusyError, AlertNotFoundError, FieldError, InvalidAlertError, VersionMismatchError
 from chalicelib.geo.areas import ServiceArea
 from chalicelib.models.alert import Alert, AlertCancel, AlertContent, AlertCreate
+from chalicelib.models.audit import UNATTRIBUTED, Actor, AuditAction, AuditRecord
 from chalicelib.models.events import DeliveryRecord
 from chalicelib.models.validation import parse_model
 from chalicelib.observability import logger
@@ -67,13 +68,15 @@ class AlertService:
         self._clock = clock
         self._new_id = new_id
 
-    def create(self, body: Any) -> Created:
+    def create(self, body: Any, actor: Actor = UNATTRIBUTED) -> Created:
         request = parse_model(AlertCreate, body)
         now = self._clock()
         check_content(request, now=now, max_duration=self._max_duration, service_area=self._service_area)
         new = lifecycle.new_alert(request, self._new_id(), now)
         self._check_channels(new)
-        alert, created = self._store.insert(self._with_stored_photo(new, request.reference, None))
+        stored = self._with_stored_photo(new, request.reference, None)
+        changed = sorted(request.model_dump(exclude_none=True))
+        alert, created = self._store.insert(stored, audit_record(stored, "created", actor, changed=changed))
         _log("alert created" if created else "alert create repeated", alert)
         return Created(alert, created)
 
@@ -93,7 +96,7 @@ class AlertService:
         urls = self._photos.urls(alert.photo_id) if self._photos and alert.state == "active" else {}
         return AlertStatus(alert, {record.channel: record for record in records}, urls)
 
-    def update(self, alert_id: str, patch: Any, expected_version: int) -> Alert:
+    def update(self, alert_id: str, patch: Any, expected_version: int, actor: Actor = UNATTRIBUTED) -> Alert:
         alert = self._current(alert_id, expected_version)
         content = lifecycle.patched_content(alert, patch)
         if content.model_dump(mode="json", exclude_none=True) == alert.content():
@@ -109,15 +112,17 @@ class AlertService:
         revised = lifecycle.revise(alert, content, now)
         self._check_channels(revised)
         revised = self._with_stored_photo(revised, alert.reference, alert.photo_id)
-        updated = self._write(revised, expected_version, "alert updated")
+        audit = audit_record(revised, "updated", actor, changed=sorted(patch))
+        updated = self._write(revised, expected_version, audit)
         if self._photos and alert.photo_id not in (None, updated.photo_id):
             self._photos.delete(alert.photo_id)
         return updated
 
-    def cancel(self, alert_id: str, body: Any, expected_version: int | None) -> Alert:
+    def cancel(self, alert_id: str, body: Any, expected_version: int | None, actor: Actor = UNATTRIBUTED) -> Alert:
         """Cancel the alert; cancelling a cancelled or expired alert returns it unchanged.
 
         Without If-Match a cancel must not lose to a concurrent update, so it re-reads and tries again.
+        The photo is deleted at once: the retractions name posts and messages, they do not show it.
         """
         request = parse_model(AlertCancel, body)
         for _ in range(_CANCEL_ATTEMPTS):
@@ -127,16 +132,35 @@ class AlertService:
             if expected_version is not None and expected_version != alert.version:
                 raise VersionMismatchError(expected_version, alert.version)
             cancelled = lifecycle.cancel(alert, request.reason, self._clock())
+            audit = audit_record(cancelled, "cancelled", actor, reason=request.reason)
             try:
-                self._store.replace(cancelled, alert.version)
+                self._store.replace(cancelled, alert.version, audit)
             except StaleWriteError:
                 continue
-            _log("alert cancelled", cancelled)
-            if self._photos and not deployed_channels_for(cancelled.level):
-                # No channel has to retract first: the photo goes now.
-                self._photos.delete(cancelled.photo_id)
+            self._closed(cancelled, "alert cancelled")
             return cancelled
         raise AlertBusyError(alert_id)
+
+    def expire_due(self, actor: Actor) -> list[Alert]:
+        """Expire every active alert whose ``expires_at`` has passed; each retracts as a cancel does."""
+        now = self._clock()
+        expired = []
+        for alert in self._store.active(ending_before=int(now.timestamp()) + 1):
+            if alert.expires_at > now:
+                continue
+            done = lifecycle.expire(alert, now)
+            try:
+                self._store.replace(done, alert.version, audit_record(done, "expired", actor))
+            except StaleWriteError:
+                continue  # changed or cancelled meanwhile: the next run sees it as it is now
+            self._closed(done, "alert expired")
+            expired.append(done)
+        return expired
+
+    def _closed(self, alert: Alert, event: str) -> None:
+        _log(event, alert)
+        if self._photos:
+            self._photos.delete(alert.photo_id)
 
     def _check_channels(self, alert: Alert) -> None:
         if self._content_check is not None:
@@ -160,15 +184,34 @@ class AlertService:
             raise VersionMismatchError(expected_version, alert.version)
         return alert
 
-    def _write(self, alert: Alert, expected_version: int, event: str) -> Alert:
+    def _write(self, alert: Alert, expected_version: int, audit: AuditRecord) -> Alert:
         try:
-            self._store.replace(alert, expected_version)
+            self._store.replace(alert, expected_version, audit)
         except StaleWriteError:
             current = self.get(alert.id)
             lifecycle.ensure_active(current)
             raise VersionMismatchError(expected_version, current.version) from None
-        _log(event, alert)
+        _log("alert updated", alert)
         return alert
+
+
+def audit_record(
+    alert: Alert, action: AuditAction, actor: Actor, changed: list[str] | None = None, reason: str | None = None
+) -> AuditRecord:
+    return AuditRecord(
+        alert_id=alert.id,
+        reference=alert.reference,
+        version=alert.version,
+        action=action,
+        at=alert.updated_at,
+        principal=actor.principal,
+        request_id=actor.request_id,
+        level=alert.level,
+        status=alert.status,
+        channels=list(deployed_channels_for(alert.level)),
+        changed=changed or [],
+        reason=reason,
+    )
 
 
 def _log(event: str, alert: Alert) -> None:

@@ -139,7 +139,6 @@ def build_device_registry(settings: Settings) -> DeviceRegistry:
 def build_worker(name: str, settings: Settings) -> ChannelWorker:
     from chalicelib.adapters.alert_table import AlertTable
     from chalicelib.adapters.delivery_table import DeliveryTable
-    from chalicelib.channels.cleanup import PhotoCleanup
 
     records = DeliveryTable(dynamodb_client(), settings.alerts_table)
     photos = build_photo_service(settings)
@@ -148,7 +147,6 @@ def build_worker(name: str, settings: Settings) -> ChannelWorker:
         alerts=AlertTable(dynamodb_client(), settings.alerts_table),
         records=records,
         directory=with_own_audiences(parse_directory(settings.partners)),
-        on_retracted=PhotoCleanup(records, photos).after_retraction,
         on_recorded=metrics.delivery_recorded,
     )
 

@@ -52,10 +52,8 @@ class ChannelWorker:
         records: DeliveryStore,
         directory: PartnerDirectory,
         clock: Callable[[], datetime] = utc_now,
-        on_retracted: Callable[[Alert], None] | None = None,
         on_recorded: Callable[[DeliveryRecord], None] | None = None,
     ) -> None:
-        self._on_retracted = on_retracted
         self._on_recorded = on_recorded
         self._channel = channel
         self._alerts = alerts
@@ -87,8 +85,6 @@ class ChannelWorker:
         self._log(f"delivery {record.state}", alert.id, alert.version, targets=_states(record))
         if record.state == "failed":
             raise DeliveryFailedError(record.detail or "delivery failed", outcome.retry_after)
-        if record.state == "retracted" and self._on_retracted is not None:
-            self._on_retracted(alert)
         return record
 
     def _publish(self, alert: Alert, previous: DeliveryRecord | None, targets: tuple[PartnerTarget, ...]) -> _Outcome:

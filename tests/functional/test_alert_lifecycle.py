@@ -119,7 +119,7 @@ def test_concurrent_retries_of_one_create_make_one_alert(aws):
     assert sum(result.created for result in results) == 1
     assert len({result.alert.id for result in results}) == 1
     scan = boto3.client("dynamodb").scan(TableName=aws["AlertsTableName"])
-    assert sorted(item["sk"]["S"] for item in scan["Items"]) == ["ALERT", "REFERENCE"]
+    assert sorted(item["sk"]["S"] for item in scan["Items"]) == ["ALERT", "AUDIT#000001#created", "REFERENCE"]
 
 
 def test_update_with_the_current_version_bumps_it(client):
@@ -175,10 +175,10 @@ def test_a_lost_race_between_read_and_write_is_412(client, monkeypatch):
     store = service._store
     original_replace = store.replace
 
-    def replace_after_a_rival(new_alert, expected_version):
+    def replace_after_a_rival(new_alert, expected_version, audit):
         rival = new_alert.model_copy(update={"version": new_alert.version + 5})
-        original_replace(rival, expected_version)
-        original_replace(new_alert, expected_version)
+        original_replace(rival, expected_version, audit.model_copy(update={"version": rival.version}))
+        original_replace(new_alert, expected_version, audit)
 
     monkeypatch.setattr(store, "replace", replace_after_a_rival)
     response = send(client, "PATCH", f"/alerts/{alert['id']}", {"contact": {"phone": "112"}}, **{"If-Match": '"1"'})
@@ -223,12 +223,13 @@ def test_cancel_wins_over_a_concurrent_update(client, monkeypatch):
     original_replace = store.replace
     rivals = iter([True])
 
-    def replace_after_a_rival(new_alert, expected_version):
+    def replace_after_a_rival(new_alert, expected_version, audit):
         if next(rivals, False):
             current = store.get(new_alert.id)
             assert current is not None
-            original_replace(current.model_copy(update={"version": expected_version + 1}), expected_version)
-        original_replace(new_alert, expected_version)
+            rival = current.model_copy(update={"version": expected_version + 1})
+            original_replace(rival, expected_version, audit.model_copy(update={"action": "updated"}))
+        original_replace(new_alert, expected_version, audit)
 
     monkeypatch.setattr(store, "replace", replace_after_a_rival)
     response = send(client, "POST", f"/alerts/{alert['id']}/cancel", {"reason": "found"})

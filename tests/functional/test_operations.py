@@ -12,9 +12,11 @@ import pytest
 from chalicelib.adapters.alert_table import AlertTable
 from chalicelib.adapters.clients import dynamodb_client
 from chalicelib.alerts import lifecycle
+from chalicelib.alerts.service import audit_record
 from chalicelib.channels.policy import CHANNELS
 from chalicelib.clock import utc_now
 from chalicelib.models.alert import Alert, AlertCreate
+from chalicelib.models.audit import UNATTRIBUTED
 from tests.conftest import alert_body
 from tests.functional.conftest import FanOut, send
 
@@ -32,7 +34,7 @@ def values(output: str, name: str) -> list[tuple[str, float]]:
 def stored_minutes_ago(table: str, minutes: int, **overrides: Any) -> Alert:
     request = AlertCreate.model_validate_json(json.dumps(alert_body(**overrides)))
     alert = lifecycle.new_alert(request, str(uuid.uuid4()), utc_now() - timedelta(minutes=minutes))
-    AlertTable(dynamodb_client(), table).insert(alert)
+    AlertTable(dynamodb_client(), table).insert(alert, audit_record(alert, "created", UNATTRIBUTED))
     return alert
 
 

@@ -1,0 +1,45 @@
+"""Erasing the child's data once an alert's retention has passed, keeping the audit trail."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol
+
+from chalicelib.alerts.service import audit_record
+from chalicelib.alerts.store import StaleWriteError
+from chalicelib.clock import utc_now
+from chalicelib.models.alert import Alert
+from chalicelib.models.audit import Actor, AuditRecord
+from chalicelib.observability import logger
+
+
+class RetainedAlerts(Protocol):
+    def retained(self, ending_before: int) -> list[Alert]: ...
+
+    def purge(self, alert: Alert, audit: AuditRecord) -> None: ...
+
+
+class RetentionPurge:
+    """Cancelled and expired alerts past their retention lose every item holding the child's details.
+
+    The table's TTL on ``purge_at`` does the same within a day or two; this scheduled run makes it prompt
+    and leaves a ``purged`` audit record.
+    """
+
+    def __init__(self, alerts: RetainedAlerts, clock: Callable[[], datetime] = utc_now) -> None:
+        self._alerts = alerts
+        self._clock = clock
+
+    def run(self, actor: Actor) -> list[str]:
+        now = self._clock()
+        purged = []
+        for alert in self._alerts.retained(ending_before=int(now.timestamp()) + 1):
+            audit = audit_record(alert, "purged", actor).model_copy(update={"at": now, "channels": []})
+            try:
+                self._alerts.purge(alert, audit)
+            except StaleWriteError:
+                continue
+            logger.info("alert purged", extra={"alert_id": alert.id, "reference": alert.reference})
+            purged.append(alert.id)
+        return purged
