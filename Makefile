@@ -9,7 +9,7 @@ MOTO_PORT ?= 5000
 SINK_PORT ?= 8025
 export AWS_DEFAULT_REGION ?= eu-west-1
 
-.PHONY: run demo package deploy previews test lint typecheck unit functional e2e bench fmt clean
+.PHONY: run demo package deploy openapi previews test lint typecheck unit functional e2e bench fmt clean
 
 run: $(STAMP)
 	$(BIN)/python -m chalicelib.local.stack --api-port $(API_PORT) --moto-port $(MOTO_PORT) --sink-port $(SINK_PORT)
@@ -33,6 +33,9 @@ unit functional e2e: $(STAMP)
 
 bench: $(STAMP)
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+openapi: $(STAMP)
+	$(BIN)/python -c "import json; from chalicelib.http.openapi import openapi_document as d; print(json.dumps(d(), indent=2))" > docs/openapi.json
 
 previews: $(STAMP)
 	$(BIN)/python -m chalicelib.local.previews

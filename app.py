@@ -192,6 +192,14 @@ def alert_cap(id: str) -> Response:  # noqa: A002
     return public_response(feed_service().message(alert_id(id)), "application/cap+xml")
 
 
+@app.route("/openapi.json", methods=["GET"])
+def openapi() -> Response:
+    """Public: the OpenAPI 3.1 document of this API."""
+    from chalicelib.http.openapi import openapi_document
+
+    return public_response(json.dumps(openapi_document()).encode(), "application/json")
+
+
 @app.route("/devices/{device_id}", methods=["PUT"], authorizer=burgernet, content_types=JSON)
 @problems.answers_problems
 def register_device(device_id: str) -> Response:

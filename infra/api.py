@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-# Routes anyone may read: the public feed and an active alert's CAP message.
-PUBLIC_ROUTES = (("GET", "/feed"), ("GET", "/alerts/*/cap"))
+# Routes anyone may read: the public feed, an active alert's CAP message, the API's description.
+PUBLIC_ROUTES = (("GET", "/feed"), ("GET", "/alerts/*/cap"), ("GET", "/openapi.json"))
 
 INVOKE_ARN = "execute-api:/*"
 

@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,14 +22,27 @@ class LocalStackProcess:
     sink: str
     process: subprocess.Popen[str]
     output: list[str] = field(default_factory=list)
+    _reader: threading.Thread | None = None
+
+    def follow(self) -> LocalStackProcess:
+        """Keep reading its output (every log line of every function) so that it never blocks on a full pipe."""
+
+        def read() -> None:
+            assert self.process.stdout is not None
+            for line in self.process.stdout:
+                self.output.append(line.rstrip("\n"))
+
+        self._reader = threading.Thread(target=read, daemon=True)
+        self._reader.start()
+        return self
 
     def stop(self) -> int:
         """Stop it as Ctrl-C would, and return its exit code."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
             self.process.wait(timeout=20)
-        if self.process.stdout:
-            self.output.extend(self.process.stdout.read().splitlines())
+        if self._reader is not None:
+            self._reader.join(timeout=10)
         return self.process.returncode
 
 
@@ -56,6 +70,6 @@ def start_local_stack(timeout: float = 60.0) -> LocalStackProcess:
         output.append(line.rstrip("\n"))
         if line.strip() == "ready":
             api, aws, sink = (f"http://127.0.0.1:{ports[name]}" for name in ("api", "moto", "sink"))
-            return LocalStackProcess(api=api, aws=aws, sink=sink, process=process, output=output)
+            return LocalStackProcess(api=api, aws=aws, sink=sink, process=process, output=output).follow()
     process.kill()
     raise RuntimeError("the local stack did not become ready:\n" + "\n".join(output))

@@ -44,13 +44,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def start_moto(port: int, stack: ExitStack) -> str:
-    from moto.server import ThreadedMotoServer
+    from chalicelib.local.moto_server import AtomicMotoServer
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     # moto names each template resource type it skips; subscriptions are made up for, policies it does not enforce.
     logging.getLogger("moto.cloudformation").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", message="Tried to parse AWS::")
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server = AtomicMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     stack.callback(server.stop)
     endpoint = f"http://127.0.0.1:{port}"

@@ -14,7 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / "build" / "dev"
-PUBLIC_ROUTES = {("get", "/feed"), ("get", "/alerts/{id}/cap")}
+PUBLIC_ROUTES = {("get", "/feed"), ("get", "/alerts/{id}/cap"), ("get", "/openapi.json")}
 UNCHECKED_HASH = 0b01
 
 
@@ -57,7 +57,11 @@ def test_the_resource_policy_admits_burgernet_everywhere_and_anyone_only_to_the_
     body = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
     statements = {statement["Sid"]: statement for statement in body["x-amazon-apigateway-policy"]["Statement"]}
     assert statements["Burgernet"]["Principal"] == {"AWS": {"Ref": "BurgernetPrincipals"}}
-    assert statements["PublicFeed"]["Resource"] == ["execute-api:/*/GET/feed", "execute-api:/*/GET/alerts/*/cap"]
+    assert statements["PublicFeed"]["Resource"] == [
+        "execute-api:/*/GET/feed",
+        "execute-api:/*/GET/alerts/*/cap",
+        "execute-api:/*/GET/openapi.json",
+    ]
     assert (
         body["x-amazon-apigateway-gateway-responses"]["DEFAULT_4XX"]["responseParameters"][
             "gatewayresponse.header.Content-Type"
@@ -187,3 +191,23 @@ def test_the_zip_carries_unchecked_hash_bytecode_for_our_code_and_its_libraries(
             assert compiled in names, compiled
             header = archive.read(compiled)[:16]
             assert int.from_bytes(header[4:8], "little") == UNCHECKED_HASH, compiled
+
+
+def test_every_compiled_library_in_the_zip_runs_on_lambdas_amazon_linux_2(template):
+    """python3.11 on Lambda is Amazon Linux 2 (glibc 2.26): manylinux wheels up to 2_26, nothing built here."""
+    with zipfile.ZipFile(BUILD / "deployment.zip") as archive:
+        wheels = [name for name in archive.namelist() if name.endswith(".dist-info/WHEEL")]
+        tags = {name.split("-")[0]: archive.read(name).decode() for name in wheels}
+    compiled = {name: text for name, text in tags.items() if "Root-Is-Purelib: false" in text}
+    assert {"pillow", "numpy", "shapely", "h3", "pydantic_core"} <= set(compiled)
+    for name, text in compiled.items():
+        platforms = [line.split("-")[-1] for line in text.splitlines() if line.startswith("Tag:")]
+        assert any(lambda_compatible(platform) for platform in platforms), (name, platforms)
+
+
+def lambda_compatible(platform: str) -> bool:
+    if platform in ("manylinux1_x86_64", "manylinux2010_x86_64", "manylinux2014_x86_64"):
+        return True
+    if platform.startswith("manylinux_2_") and platform.endswith("_x86_64"):
+        return int(platform.split("_")[2]) <= 26
+    return False
