@@ -63,7 +63,7 @@ def build_channel(name: str, settings: Settings, photos: PhotoService) -> Channe
             secrets,
         )
     if name == signs.STATION_SCREENS:
-        poster = visual(photos, "station_poster", (1920, 1080))
+        poster = visual(photos, "station_poster", (1920, 1080), signs.POSTER_MAX_BYTES)
         return WebhookChannel(
             name,
             lambda alert: signs.station_screen_payload(alert, poster),
@@ -93,8 +93,10 @@ def build_channel(name: str, settings: Settings, photos: PhotoService) -> Channe
     raise LookupError(f"no channel named {name}")
 
 
-def visual(photos: PhotoService, kind: VisualKind, size: tuple[int, int]) -> Callable[[Alert], bytes]:
-    """The channel visual of an alert, with its photo when it has one."""
+def visual(
+    photos: PhotoService, kind: VisualKind, size: tuple[int, int], max_jpeg_bytes: int | None = None
+) -> Callable[[Alert], bytes]:
+    """The channel visual of an alert, with its photo when it has one (a PNG, or a JPEG within a budget)."""
 
     def render(alert: Alert) -> bytes:
         from chalicelib.imaging.visuals import VisualContent, render_visual
@@ -102,7 +104,7 @@ def visual(photos: PhotoService, kind: VisualKind, size: tuple[int, int]) -> Cal
         content = VisualContent(
             alert.level, alert.child.name, alert.headline.nl, alert.contact.phone, photos.master(alert.photo_id)
         )
-        return render_visual(content, size, kind)
+        return render_visual(content, size, kind, max_jpeg_bytes)
 
     return render
 

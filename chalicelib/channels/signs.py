@@ -122,6 +122,10 @@ def road_sign_payload(alert: Alert, profile: SignProfile, image: Callable[[Alert
     }
 
 
+# The poster goes inline as base64 (4/3 larger) in a webhook of at most 256 KiB, beside the alert's text.
+POSTER_MAX_BYTES = 180 * 1024
+
+
 def station_screen_payload(alert: Alert, poster: Callable[[Alert], bytes]) -> dict[str, Any]:
     return {
         "type": "screen.show",
@@ -132,7 +136,7 @@ def station_screen_payload(alert: Alert, poster: Callable[[Alert], bytes]) -> di
             "line": alert.headline.nl,
             "phone": alert.contact.phone,
         },
-        "poster_png": base64.b64encode(poster(alert)).decode(),
+        "poster_jpeg": base64.b64encode(poster(alert)).decode(),
     }
 
 

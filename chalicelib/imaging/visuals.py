@@ -98,8 +98,37 @@ def _text_column(content: VisualContent, column: Box, kind: VisualKind, large: b
     return placed
 
 
-def render_visual(content: VisualContent, size: tuple[int, int], kind: VisualKind) -> bytes:
-    """The visual as a PNG."""
+# Tried from the top until the JPEG fits its budget.
+JPEG_QUALITIES = (90, 85, 75, 65, 50, 35)
+
+
+def render_visual(
+    content: VisualContent, size: tuple[int, int], kind: VisualKind, max_jpeg_bytes: int | None = None
+) -> bytes:
+    """The visual as a PNG, or, given ``max_jpeg_bytes``, as the best JPEG within it.
+
+    A PNG keeps text crisp but a photo makes it large: a 1920x1080 poster with a phone photo is 0.3-1 MB.
+    """
+    canvas = _draw(content, size, kind)
+    if max_jpeg_bytes is None:
+        out = io.BytesIO()
+        canvas.save(out, "PNG", optimize=False)
+        return out.getvalue()
+    return _jpeg_within(canvas, max_jpeg_bytes)
+
+
+def _jpeg_within(canvas: Image.Image, max_bytes: int) -> bytes:
+    data = b""
+    for quality in JPEG_QUALITIES:
+        out = io.BytesIO()
+        canvas.save(out, "JPEG", quality=quality, optimize=True)
+        data = out.getvalue()
+        if len(data) <= max_bytes:
+            break
+    return data
+
+
+def _draw(content: VisualContent, size: tuple[int, int], kind: VisualKind) -> Image.Image:
     plan = layout(content, size, kind)
     canvas = Image.new("RGB", size, PAPER)
     draw = ImageDraw.Draw(canvas)
@@ -112,9 +141,7 @@ def render_visual(content: VisualContent, size: tuple[int, int], kind: VisualKin
     inks = {"banner": PAPER, "name": INK, "line": MUTED, "phone": colour}
     for name, placed in plan.texts.items():
         _draw_lines(draw, placed, inks[name])
-    out = io.BytesIO()
-    canvas.save(out, "PNG", optimize=False)
-    return out.getvalue()
+    return canvas
 
 
 def _draw_lines(draw: ImageDraw.ImageDraw, placed: PlacedText, ink: tuple[int, int, int]) -> None:

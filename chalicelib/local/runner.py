@@ -71,7 +71,7 @@ class EventRunner:
         self._stream_arn = stream_arn
         self._dispatch = dispatch
         self._queues = queues
-        self._iterator: str | None = None
+        self._stream_position: tuple[str, str | None] = ("TRIM_HORIZON", None)
         self._stream_failures: dict[str, int] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="event-runner", daemon=True)
@@ -128,29 +128,28 @@ class EventRunner:
         return len(keys)
 
     def _poll_stream(self) -> int:
-        if self._iterator is None:
-            self._iterator = self._shard_iterator("TRIM_HORIZON")
-        response = self._streams.get_records(ShardIterator=self._iterator, Limit=100)
-        records = response.get("Records", [])
+        # A fresh iterator from the last position on every poll: when a transaction fails, moto restores the
+        # table from a copy whose stream shard is a new object, and an old iterator would never see new records.
+        iterator = self._shard_iterator(*self._stream_position)
+        records = self._streams.get_records(ShardIterator=iterator, Limit=100).get("Records", [])
         if not records:
-            self._iterator = response.get("NextShardIterator", self._iterator)
             return 0
         event = {"Records": [self._lambda_stream_record(r) for r in records]}
         failures = _failed_items(self._dispatch, event, "dispatch", [r["dynamodb"]["SequenceNumber"] for r in records])
         if not failures:
-            self._iterator = response.get("NextShardIterator", self._iterator)
+            self._stream_position = ("AFTER_SEQUENCE_NUMBER", records[-1]["dynamodb"]["SequenceNumber"])
             return len(records)
-        self._retry_stream_from(min(failures, key=int), records)
+        self._retry_stream_from(min(failures, key=int))
         return len(records)
 
-    def _retry_stream_from(self, sequence: str, records: list[dict[str, Any]]) -> None:
+    def _retry_stream_from(self, sequence: str) -> None:
         count = self._stream_failures[sequence] = self._stream_failures.get(sequence, 0) + 1
         if count <= STREAM_RETRY_LIMIT:
-            self._iterator = self._shard_iterator("AT_SEQUENCE_NUMBER", sequence)
+            self._stream_position = ("AT_SEQUENCE_NUMBER", sequence)
             return
         # As Lambda does after MaximumRetryAttempts: give up on this record and go on after it.
         logger.error("stream record dropped after retries", extra={"sequence_number": sequence})
-        self._iterator = self._shard_iterator("AFTER_SEQUENCE_NUMBER", sequence)
+        self._stream_position = ("AFTER_SEQUENCE_NUMBER", sequence)
 
     def _shard_iterator(self, iterator_type: str, sequence: str | None = None) -> str:
         shard = self._streams.describe_stream(StreamArn=self._stream_arn)["StreamDescription"]["Shards"][0]

@@ -86,8 +86,19 @@ def start_backend(endpoint: str, sink_port: int, stack: ExitStack) -> Backend:
 
 
 def start_api(endpoint: str, port: int, function_env: dict[str, str], stack: ExitStack) -> str:
-    chalice = Path(sys.executable).with_name("chalice")
-    command = [str(chalice), "local", "--stage", STAGE, "--host", "127.0.0.1", "--port", str(port), "--no-autoreload"]
+    command = [
+        sys.executable,
+        "-m",
+        "chalicelib.local.api_server",
+        "local",
+        "--stage",
+        STAGE,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--no-autoreload",
+    ]
     environment = {
         **os.environ,
         **LOCAL_CREDENTIALS,

@@ -58,7 +58,8 @@ def test_a_kind_alarm_reaches_every_channel(client, fan_out):
     assert Image.open(io.BytesIO(base64.b64decode(sign["payload"]["image_png"]))).size == (480, 270)
     screen = fan_out.sink.deliveries("ns-screens")[0]
     assert screen["verified"]
-    assert Image.open(io.BytesIO(base64.b64decode(screen["payload"]["poster_png"]))).size == (1920, 1080)
+    poster = Image.open(io.BytesIO(base64.b64decode(screen["payload"]["poster_jpeg"])))
+    assert (poster.format, poster.size) == ("JPEG", (1920, 1080))
 
 
 def test_a_vermist_kind_stays_off_signs_and_screens(client, fan_out):

@@ -123,3 +123,14 @@ def test_without_a_photo_the_text_takes_the_width():
     assert without.photo is None
     assert without.texts["name"].box.width > with_photo.texts["name"].box.width
     assert without.texts["name"].text.size >= with_photo.texts["name"].text.size
+
+
+def test_a_poster_with_a_busy_photo_fits_its_budget_as_a_jpeg():
+    out = io.BytesIO()
+    Image.effect_noise((1200, 1600), 60).convert("RGB").save(out, "JPEG", quality=95)
+    content = VisualContent("kind_alarm", "Daniël", LINES[0], "0800-6070", out.getvalue())
+    png = render_visual(content, (1920, 1080), "station_poster")
+    budget = 180 * 1024
+    jpeg = render_visual(content, (1920, 1080), "station_poster", max_jpeg_bytes=budget)
+    assert len(png) > budget >= len(jpeg)
+    assert Image.open(io.BytesIO(jpeg)).format == "JPEG"
