@@ -22,11 +22,10 @@ WEBHOOK_PARTNERS = ("anp", "nos", "rws-tmc", "ns-screens")
 
 
 def update_until_accepted(api: str, alert_id: str, worker: int, start: threading.Barrier) -> int:
-    """One change by this worker, retried on 412 as a client should; returns the version it made."""
+    """One change by this worker, retried on 412 with the version the problem names; returns the version it made."""
     start.wait()
+    version = requests.get(f"{api}/alerts/{alert_id}", timeout=30).json()["version"]
     for _ in range(200):
-        current = requests.get(f"{api}/alerts/{alert_id}", timeout=30)
-        version = current.json()["version"]
         patch = {"child": {"name": "Sanne de Vries", "description": f"gezien door melder {worker}"}}
         reply = requests.patch(
             f"{api}/alerts/{alert_id}",
@@ -37,6 +36,7 @@ def update_until_accepted(api: str, alert_id: str, worker: int, start: threading
         assert reply.status_code in (200, 412), reply.text
         if reply.status_code == 200:
             return int(reply.json()["version"])
+        version = reply.json()["current_version"]
     raise AssertionError("never accepted")
 
 
