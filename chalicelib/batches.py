@@ -81,6 +81,20 @@ def channel_batch(event: dict[str, Any], context: Any, worker: ChannelWorker, ba
                 extra={"alert_id": alert_event.alert_id, "version": alert_event.version, "retry_in_seconds": seconds},
             )
             raise
+        except Exception as error:
+            # Anything else (AWS throttling, a lost connection) is retried with the same backoff, not after
+            # the queue's whole visibility timeout; the partner gets the same delivery id again.
+            seconds = backoff.delay(record, None)
+            logger.exception(
+                "channel error; retrying",
+                extra={
+                    "alert_id": alert_event.alert_id,
+                    "version": alert_event.version,
+                    "retry_in_seconds": seconds,
+                    "error_type": type(error).__name__,
+                },
+            )
+            raise
 
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
     return dict(
