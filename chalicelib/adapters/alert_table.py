@@ -60,7 +60,9 @@ class AlertTable:
             except self._client.exceptions.TransactionCanceledException as error:
                 codes = _cancellation_codes(error.response)
                 if codes[:1] == ["ConditionalCheckFailed"]:
-                    return self._by_reference(alert.reference), False
+                    existing = self._by_reference(alert.reference)
+                    # Our own write may have landed before a lost response was retried: then this is the create.
+                    return existing, existing.id == alert.id
                 # Two creates with one reference at the same instant conflict; the retry then sees the winner.
                 if "TransactionConflict" not in codes or attempt == _TRANSACTION_ATTEMPTS - 1:
                     raise

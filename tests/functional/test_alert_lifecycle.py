@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -13,9 +14,13 @@ import pytest
 import app as api
 from chalicelib.adapters.alert_table import AlertTable
 from chalicelib.adapters.clients import dynamodb_client
-from chalicelib.alerts.service import AlertService
+from chalicelib.alerts import lifecycle
+from chalicelib.alerts.service import AlertService, audit_record
+from chalicelib.clock import utc_now
 from chalicelib.config import get_settings
 from chalicelib.geo.areas import load_service_area
+from chalicelib.models.alert import AlertCreate
+from chalicelib.models.audit import UNATTRIBUTED
 from tests.conftest import alert_body
 from tests.functional.conftest import send
 
@@ -259,3 +264,19 @@ def test_an_unexpected_failure_is_a_problem_without_details(client, monkeypatch)
     assert response.status_code == 500
     assert "Sanne" not in response.body.decode()
     assert body["status"] == 500
+
+
+def test_a_create_retried_after_its_answer_was_lost_is_still_the_create(aws):
+    # Given a create whose transaction landed but whose answer never came back (the SDK then retries it)
+    table = AlertTable(dynamodb_client(), aws["AlertsTableName"])
+    request = AlertCreate.model_validate_json(json.dumps(alert_body(reference="BN-LOST-ANSWER")))
+    alert = lifecycle.new_alert(request, str(uuid.uuid4()), utc_now())
+    audit = audit_record(alert, "created", UNATTRIBUTED)
+    assert table.insert(alert, audit) == (alert, True)
+    # When the same write arrives again
+    stored, created = table.insert(alert, audit)
+    # Then it is still this create, not a repeat of someone else's
+    assert (stored.id, created) == (alert.id, True)
+    # While a different alert with that reference is a repeat
+    other = alert.model_copy(update={"id": str(uuid.uuid4())})
+    assert table.insert(other, audit_record(other, "created", UNATTRIBUTED)) == (stored, False)
