@@ -6,6 +6,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from twitter_text import parse_tweet
 
 from chalicelib.alerts import lifecycle
@@ -108,3 +110,31 @@ def test_a_name_that_cannot_fit_a_sign_is_an_error_naming_the_field():
     with pytest.raises(SignContentError) as caught:
         sign_lines(alert(child={"name": "Maximiliaan-Alexander"}), SignProfile(3, 12))
     assert caught.value.pointer == "/child/name"
+
+
+TOKENS = ["a", "é", ".", " ", "/", ":", "politie.nl", "https://t.co/x", "👩\u200d👧", "🇳🇱", "。", "ｈｔｔｐ", "x.com/p"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    text=st.lists(st.one_of(st.characters(blacklist_categories=["Cs"]), st.sampled_from(TOKENS)), max_size=60).map(
+        "".join
+    )
+)
+def test_the_quick_bound_never_undercounts_x(text):
+    from chalicelib.channels.social_media import weight, weight_bound
+
+    assert weight_bound(text) >= weight(text)
+
+
+def test_a_usual_post_is_decided_without_loading_twitter_text():
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, json; from chalicelib.channels.social_media import fits; "
+        "ok = fits('KIND ALARM\\nSanne (9) vermist in Utrecht\\n1,30 m, blond haar, rode jas\\nBel 0800-6070.'); "
+        "print(json.dumps([ok, 'twitter_text' in sys.modules]))"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[true, false]"
