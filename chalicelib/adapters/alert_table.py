@@ -120,23 +120,11 @@ class AlertTable:
             self._client.delete_item(TableName=self._table, Key=key)
 
     def audit_trail(self, alert_id: str) -> list[AuditRecord]:
-        response = self._client.query(
-            TableName=self._table,
-            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
-            ExpressionAttributeValues={":pk": {"S": f"ALERT#{alert_id}"}, ":prefix": {"S": AUDIT_PREFIX}},
-            ConsistentRead=True,
-        )
-        return [parse_model(AuditRecord, from_item(item)) for item in response.get("Items", [])]
+        items = items_under(self._client, self._table, alert_id, AUDIT_PREFIX)
+        return [parse_model(AuditRecord, from_item(item)) for item in items]
 
     def _keys_under(self, alert_id: str, prefix: str) -> list[dict[str, Any]]:
-        response = self._client.query(
-            TableName=self._table,
-            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
-            ExpressionAttributeValues={":pk": {"S": f"ALERT#{alert_id}"}, ":prefix": {"S": prefix}},
-            ProjectionExpression="pk, sk",
-            ConsistentRead=True,
-        )
-        return list(response.get("Items", []))
+        return items_under(self._client, self._table, alert_id, prefix, ProjectionExpression="pk, sk")
 
     def _audit_put(self, audit: AuditRecord) -> dict[str, Any]:
         """Append-only: an audit record is written once and never replaced."""
@@ -191,6 +179,18 @@ class AlertTable:
         document = from_item(item)
         document.pop("purge_at", None)
         return parse_model(Alert, document)
+
+
+def items_under(client: Any, table: str, alert_id: str, prefix: str, **extra: Any) -> list[dict[str, Any]]:
+    """The items beside an alert whose sort key starts with ``prefix`` (deliveries, audit records)."""
+    response = client.query(
+        TableName=table,
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+        ExpressionAttributeValues={":pk": {"S": f"ALERT#{alert_id}"}, ":prefix": {"S": prefix}},
+        ConsistentRead=True,
+        **extra,
+    )
+    return list(response.get("Items", []))
 
 
 def to_item(model: BaseModel) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.adapters.alert_table import from_item, to_item
+from chalicelib.adapters.alert_table import from_item, items_under, to_item
 from chalicelib.alerts.store import StaleWriteError
 from chalicelib.models.events import DeliveryRecord
 from chalicelib.models.validation import parse_model
@@ -44,10 +44,5 @@ class DeliveryTable:
             raise StaleWriteError(f"{record.alert_id}/{record.channel}") from None
 
     def for_alert(self, alert_id: str) -> list[DeliveryRecord]:
-        response = self._client.query(
-            TableName=self._table,
-            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
-            ExpressionAttributeValues={":pk": {"S": f"ALERT#{alert_id}"}, ":prefix": {"S": DELIVERY_PREFIX}},
-            ConsistentRead=True,
-        )
-        return [parse_model(DeliveryRecord, from_item(item)) for item in response.get("Items", [])]
+        items = items_under(self._client, self._table, alert_id, DELIVERY_PREFIX)
+        return [parse_model(DeliveryRecord, from_item(item)) for item in items]
