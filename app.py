@@ -38,16 +38,16 @@ MERGE_PATCH = ["application/merge-patch+json", "application/json"]
 
 @lru_cache(maxsize=1)
 def alert_service() -> AlertService:
-    from chalicelib.adapters.alert_table import AlertTable
     from chalicelib.adapters.clients import dynamodb_client
     from chalicelib.adapters.delivery_table import DeliveryTable
     from chalicelib.channels.checks import content_check
+    from chalicelib.channels.registry import build_alert_table
     from chalicelib.channels.signs import SignProfile
     from chalicelib.geo.areas import load_service_area
 
     current = get_settings()
     return AlertService(
-        store=AlertTable(dynamodb_client(), current.alerts_table, current.retention_days * 86400),
+        store=build_alert_table(current),
         service_area=load_service_area(current.service_area_file),
         max_duration=timedelta(hours=current.max_alert_hours),
         deliveries=DeliveryTable(dynamodb_client(), current.alerts_table),
@@ -276,13 +276,11 @@ def expire_alerts(event: CloudWatchEvent) -> dict[str, Any]:
 @app.schedule(Rate(1, unit=Rate.HOURS), name="purge_alerts")
 def purge_alerts(event: CloudWatchEvent) -> dict[str, Any]:
     """Every hour: erase the child's data of alerts past their retention; the audit trail stays."""
-    from chalicelib.adapters.alert_table import AlertTable
-    from chalicelib.adapters.clients import dynamodb_client
     from chalicelib.alerts.retention import RetentionPurge
+    from chalicelib.channels.registry import build_alert_table
 
-    current = get_settings()
-    table = AlertTable(dynamodb_client(), current.alerts_table, current.retention_days * 86400)
-    return {"purged": RetentionPurge(table).run(_scheduled_actor("purge_alerts", event))}
+    purge = RetentionPurge(build_alert_table(get_settings()))
+    return {"purged": purge.run(_scheduled_actor("purge_alerts", event))}
 
 
 def _channel_batch(name: str, event: SQSEvent) -> dict[str, Any]:

@@ -17,9 +17,17 @@ from chalicelib.config import Settings
 from chalicelib.models.alert import Alert
 
 if TYPE_CHECKING:
+    from chalicelib.adapters.alert_table import AlertTable
     from chalicelib.alerts.devices import DeviceRegistry
     from chalicelib.alerts.watch import DeliveryWatch
     from chalicelib.imaging.visuals import VisualKind
+
+
+def build_alert_table(settings: Settings) -> AlertTable:
+    """The alerts table, with the stage's retention for the child's data of cancelled and expired alerts."""
+    from chalicelib.adapters.alert_table import AlertTable
+
+    return AlertTable(dynamodb_client(), settings.alerts_table, settings.retention_days * 24 * 3600)
 
 
 def build_photo_service(settings: Settings) -> PhotoService:
@@ -139,14 +147,13 @@ def build_device_registry(settings: Settings) -> DeviceRegistry:
 
 
 def build_worker(name: str, settings: Settings) -> ChannelWorker:
-    from chalicelib.adapters.alert_table import AlertTable
     from chalicelib.adapters.delivery_table import DeliveryTable
 
     records = DeliveryTable(dynamodb_client(), settings.alerts_table)
     photos = build_photo_service(settings)
     return ChannelWorker(
         channel=build_channel(name, settings, photos),
-        alerts=AlertTable(dynamodb_client(), settings.alerts_table),
+        alerts=build_alert_table(settings),
         records=records,
         directory=with_own_audiences(parse_directory(settings.partners)),
         on_recorded=metrics.delivery_recorded,
@@ -154,13 +161,10 @@ def build_worker(name: str, settings: Settings) -> ChannelWorker:
 
 
 def build_delivery_watch(settings: Settings) -> DeliveryWatch:
-    from chalicelib.adapters.alert_table import AlertTable
     from chalicelib.adapters.delivery_table import DeliveryTable
     from chalicelib.alerts.watch import DeliveryWatch
 
-    return DeliveryWatch(
-        AlertTable(dynamodb_client(), settings.alerts_table), DeliveryTable(dynamodb_client(), settings.alerts_table)
-    )
+    return DeliveryWatch(build_alert_table(settings), DeliveryTable(dynamodb_client(), settings.alerts_table))
 
 
 @lru_cache(maxsize=1)
