@@ -216,11 +216,11 @@ def unregister_device(device_id: str) -> Response:
 
 @app.on_sns_message(topic=settings.push_events_topic, name="push_events")
 def push_events(event: Any) -> None:
-    """SNS reports endpoints that APNs or FCM disabled (app removed, token expired): forget those devices."""
+    """SNS reports endpoint changes and failures: forget the device only once its endpoint is disabled or gone."""
     report = json.loads(event.message)
     endpoint = report.get("EndpointArn")
     if endpoint and report.get("EventType") in ("EndpointUpdated", "DeliveryFailure", "EndpointDeleted"):
-        device_registry().forget_endpoint(endpoint)
+        device_registry().endpoint_reported(endpoint)
 
 
 @app.route("/photos", methods=["POST"], authorizer=burgernet, content_types=JSON)

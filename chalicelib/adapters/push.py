@@ -52,11 +52,12 @@ class PushService:
         )
 
     def endpoint_enabled(self, endpoint_arn: str) -> bool:
+        """False when SNS marked the endpoint disabled (the platform refused its token) or it no longer exists."""
         try:
             attributes = self._sns.get_endpoint_attributes(EndpointArn=endpoint_arn)["Attributes"]
         except self._sns.exceptions.NotFoundException:
             return False
-        return bool(attributes.get("Enabled", "true") == "true")
+        return bool(attributes.get("Enabled") != "false")
 
     def delete_endpoint(self, endpoint_arn: str) -> None:
         self._sns.delete_endpoint(EndpointArn=endpoint_arn)

@@ -1,5 +1,6 @@
 """The device registry: an app install becomes an SNS endpoint subscribed to its language's national topic
-and the topic of its H3 cell (and the test topic for test devices). Only the cell is kept, never the location."""
+and the topic of its H3 cell (and the test topic for test devices). Only the cell is kept, never the location,
+and logs name the device by its id alone: its cell, like its token, stays out of them."""
 
 from __future__ import annotations
 
@@ -82,7 +83,7 @@ class DeviceRegistry:
                 updated_at=self._clock(),
             )
         )
-        logger.info("device registered", extra={"device_id": device_id, "cell": cell, "new": record is None})
+        logger.info("device registered", extra={"device_id": device_id, "new": record is None})
         return record is None
 
     def unregister(self, device_id: str) -> None:
@@ -96,8 +97,21 @@ class DeviceRegistry:
         self._devices.delete(record)
         logger.info("device unregistered", extra={"device_id": device_id})
 
+    def endpoint_reported(self, endpoint_arn: str) -> bool:
+        """SNS reported a change to an endpoint: forget its device only if the endpoint is now disabled or gone.
+
+        SNS sends ``EndpointUpdated`` for every attribute change, our own token refresh and re-enable included,
+        and ``DeliveryFailure`` for passing failures too; only the endpoint's current state says the platform
+        gave up on the token. True when the device was forgotten.
+        """
+        if self._push.endpoint_enabled(endpoint_arn):
+            logger.info("endpoint still enabled, device kept")
+            return False
+        self.forget_endpoint(endpoint_arn)
+        return True
+
     def forget_endpoint(self, endpoint_arn: str) -> None:
-        """The platform reported the endpoint disabled or invalid (app removed, token expired): clean it up."""
+        """The endpoint is disabled or gone (app removed, token expired): clean it up."""
         device_id = self._devices.by_endpoint(endpoint_arn)
         if device_id is not None:
             self.unregister(device_id)

@@ -138,11 +138,10 @@ def test_a_bad_device_id_is_refused(client, push):
     assert json.loads(response.body)["errors"][0]["parameter"] == "device_id"
 
 
-def test_an_endpoint_the_platform_disabled_is_cleaned_up(client, push):
-    register(client)
-    endpoint = record(push.outputs)["endpoint_arn"]["S"]
-    report = {"EventType": "DeliveryFailure", "FailureType": "EndpointDisabled", "EndpointArn": endpoint}
-    event = {
+def endpoint_report(event_type: str, endpoint: str, **fields: str) -> dict[str, Any]:
+    """An SNS platform-application event as the push_events function receives it."""
+    report = {"EventType": event_type, "EndpointArn": endpoint, "Resource": endpoint, **fields}
+    return {
         "Records": [
             {
                 "EventSource": "aws:sns",
@@ -155,6 +154,76 @@ def test_an_endpoint_the_platform_disabled_is_cleaned_up(client, push):
             }
         ]
     }
-    api.push_events(event, None)
+
+
+def test_an_endpoint_the_platform_disabled_is_cleaned_up(client, push):
+    # Given a device whose endpoint APNs disabled (SNS sets Enabled to false, then reports the failed delivery)
+    register(client)
+    endpoint = record(push.outputs)["endpoint_arn"]["S"]
+    boto3.client("sns").set_endpoint_attributes(EndpointArn=endpoint, Attributes={"Enabled": "false"})
+    # When SNS reports it
+    api.push_events(endpoint_report("DeliveryFailure", endpoint, FailureType="EndpointDisabled"), None)
+    # Then the device, its subscriptions and its endpoint are gone
     assert record(push.outputs) is None
     assert subscribed_topics(endpoint) == []
+    with pytest.raises(boto3.client("sns").exceptions.NotFoundException):
+        boto3.client("sns").get_endpoint_attributes(EndpointArn=endpoint)
+
+
+def test_the_update_sns_reports_after_our_own_token_refresh_keeps_the_device(client, push):
+    # Given a device that refreshed its token: SNS answers our SetEndpointAttributes with an EndpointUpdated event
+    register(client)
+    endpoint = record(push.outputs)["endpoint_arn"]["S"]
+    register(client, token="b" * 64)
+    # When that event arrives
+    api.push_events(endpoint_report("EndpointUpdated", endpoint), None)
+    # Then the device still gets alerts: its record, endpoint and subscriptions stay
+    assert record(push.outputs)["endpoint_arn"]["S"] == endpoint
+    assert len(subscribed_topics(endpoint)) == 2
+    attributes = boto3.client("sns").get_endpoint_attributes(EndpointArn=endpoint)["Attributes"]
+    assert (attributes["Token"], attributes["Enabled"]) == ("b" * 64, "true")
+
+
+def test_a_failed_delivery_to_an_endpoint_still_enabled_keeps_the_device(client, push):
+    # Given a device whose endpoint the platform did not disable (a passing failure, such as a throttled delivery)
+    register(client)
+    endpoint = record(push.outputs)["endpoint_arn"]["S"]
+    # When SNS reports the failure
+    api.push_events(endpoint_report("DeliveryFailure", endpoint, FailureType="DeliveryFailedPerMessageTTL"), None)
+    # Then the device stays
+    assert record(push.outputs) is not None
+    assert len(subscribed_topics(endpoint)) == 2
+
+
+def test_an_update_that_disabled_the_endpoint_forgets_the_device(client, push):
+    # Given a device whose token FCM declared invalid: SNS disabled the endpoint and reports the update
+    register(client)
+    endpoint = record(push.outputs)["endpoint_arn"]["S"]
+    boto3.client("sns").set_endpoint_attributes(EndpointArn=endpoint, Attributes={"Enabled": "false"})
+    # When the update arrives
+    api.push_events(endpoint_report("EndpointUpdated", endpoint), None)
+    # Then the device is forgotten
+    assert record(push.outputs) is None
+    assert subscribed_topics(endpoint) == []
+
+
+@pytest.mark.parametrize("event_type", ["EndpointUpdated", "EndpointDeleted"])
+def test_an_endpoint_already_gone_counts_as_disabled(client, push, event_type):
+    # Given a device whose endpoint was deleted outside the service
+    register(client)
+    endpoint = record(push.outputs)["endpoint_arn"]["S"]
+    boto3.client("sns").delete_endpoint(EndpointArn=endpoint)
+    # When SNS reports it
+    api.push_events(endpoint_report(event_type, endpoint), None)
+    # Then the device and its subscriptions are gone
+    assert record(push.outputs) is None
+    assert subscribed_topics(endpoint) == []
+
+
+def test_a_report_on_an_unknown_endpoint_or_another_event_changes_nothing(client, push):
+    register(client)
+    endpoint = record(push.outputs)["endpoint_arn"]["S"]
+    api.push_events(endpoint_report("EndpointCreated", endpoint), None)
+    api.push_events(endpoint_report("EndpointUpdated", endpoint.replace(endpoint[-8:], "00000000")), None)
+    assert record(push.outputs) is not None
+    assert len(subscribed_topics(endpoint)) == 2

@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 
 import app as api
+from chalicelib.geo.cover import device_cell
 from chalicelib.local.sink import Misbehaviour
 from chalicelib.observability import logger
 from tests.conftest import alert_body
@@ -78,4 +79,23 @@ def test_no_child_details_photo_links_or_tokens_in_the_logs_of_the_fan_out(clien
     assert "delivery retracted" in output
     photo_url = fan_out.sink.deliveries("nos")[0]["payload"]["alert"]["photo_url"]
     for secret in (*SECRETS, token, photo_url.split("?")[0], "X-Amz-Signature"):
+        assert secret not in output
+
+
+def test_a_device_is_logged_by_its_id_never_its_cell_or_token(client, fan_out, log_lines):
+    # Given a device registered, moved, refreshed, reported by SNS and removed
+    utrecht, groningen = {"lat": 52.0907, "lon": 5.1214}, {"lat": 53.2194, "lon": 6.5665}
+    token, refreshed = "e" * 64, "f" * 64
+    for location, current in ((utrecht, token), (groningen, token), (groningen, refreshed)):
+        body = {"platform": "fcm", "token": current, "location": location}
+        assert send(client, "PUT", "/devices/install-7", body).status_code in (201, 204)
+    send(client, "DELETE", "/devices/install-7")
+    # Then the logs follow the device by its id
+    output = log_lines()
+    assert "install-7" in output
+    assert "device registered" in output and "device unregistered" in output
+    # And never say where it is, not even as the H3 cell (nor the cell's topic), nor its tokens
+    for location in (utrecht, groningen):
+        assert device_cell(location["lat"], location["lon"]) not in output
+    for secret in (token, refreshed, "52.09", "5.121", "53.21", "6.566"):
         assert secret not in output
