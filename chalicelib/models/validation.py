@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from chalicelib.errors import FieldError, InvalidAlertError
 from chalicelib.models.alert import AREA_TYPES
+from chalicelib.models.common import xml_problem
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -23,12 +24,33 @@ _UNION_TAG_ERRORS = {"union_tag_invalid", "union_tag_not_found"}
 def parse_model(model: type[ModelT], data: Any) -> ModelT:
     """Validate JSON-compatible ``data`` as ``model``, or raise ``InvalidAlertError`` naming each bad field.
 
-    Validation runs in JSON mode so that strict types still read date-times from strings.
+    Validation runs in JSON mode so that strict types still read date-times from strings. A lone surrogate
+    (a JSON escape such as ``\\ud800`` decodes to one) cannot be encoded again, so it is named where it stands.
     """
+    surrogates = tuple(_lone_surrogates(data, []))
+    if surrogates:
+        raise InvalidAlertError(surrogates)
     try:
         return model.model_validate_json(json.dumps(data))
     except ValidationError as error:
         raise InvalidAlertError(field_errors(error)) from None
+
+
+def _lone_surrogates(data: Any, location: list[str | int]) -> Iterator[FieldError]:
+    if isinstance(data, str):
+        problem = xml_problem(data, surrogates_only=True)
+        if problem:
+            yield FieldError(problem, pointer=pointer(location))
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            problem = xml_problem(key, surrogates_only=True)
+            if problem:  # named at its object: a pointer holding the surrogate could not be encoded either
+                yield FieldError(f"a member name {problem}", pointer=pointer(location))
+            else:
+                yield from _lone_surrogates(value, [*location, key])
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from _lone_surrogates(value, [*location, index])
 
 
 def field_errors(error: ValidationError) -> tuple[FieldError, ...]:

@@ -89,6 +89,32 @@ CASES = [
     Bad("name blank", 422, at("/child/name"), body=alert_body(child={"name": "   "})),
     Bad("name with a NUL", 422, at("/child/name"), body=alert_body(child={"name": "San\u0000ne"})),
     Bad("description too long", 422, at("/child/description"), body=child(description="x" * 501)),
+    # Text XML cannot carry: it would make the CAP message and the whole Atom feed malformed
+    Bad("name with U+FFFF", 422, at("/child/name"), body=child(name="Sanne\uffff")),
+    Bad(
+        "name with U+FFFF as UTF-8",
+        422,
+        at("/child/name"),
+        body=json.dumps(child(name="Sanne\uffff"), ensure_ascii=False).encode(),
+    ),
+    Bad("description with U+FDD0", 422, at("/child/description"), body=child(description="rode jas\ufdd0")),
+    Bad(
+        "English headline with U+FFFE",
+        422,
+        at("/headline/en"),
+        body=alert_body(headline={"nl": "Vermist", "en": "\ufffe"}),
+    ),
+    Bad(
+        "instruction with a C0 control", 422, at("/instruction/nl"), body=alert_body(instruction={"nl": "Bel\x1b 112"})
+    ),
+    Bad(
+        "place with U+10FFFF",
+        422,
+        at("/last_seen/place"),
+        body=alert_body(last_seen={"at": "2026-11-28T15:40:00+01:00", "place": "Utrecht\U0010ffff"}),
+    ),
+    Bad("name with a lone surrogate", 422, at("/child/name"), body=json.dumps(child(name="San\ud800ne"))),
+    Bad("level with a lone surrogate", 422, at("/level"), body=json.dumps(alert_body(level="\udc00"))),
     Bad("headline too long", 422, at("/headline/nl"), body=alert_body(headline={"nl": "h" * 161})),
     Bad("instruction not an object", 422, at("/instruction"), body=alert_body(instruction="Bel 112")),
     Bad("unknown top-level field", 422, at("/priority"), body=alert_body(priority="high")),
@@ -249,6 +275,14 @@ CASES = [
     Bad("empty update", 422, at(""), body={}, **PATCH),
     Bad("update removing the contact", 422, at("/contact"), body={"contact": None}, **PATCH),
     Bad("update with a bad age", 422, at("/child/age"), body={"child": {"age": 40}}, **PATCH),
+    Bad("update with U+FFFF in the name", 422, at("/child/name"), body={"child": {"name": "Sanne\uffff"}}, **PATCH),
+    Bad(
+        "update with a lone surrogate in the headline",
+        422,
+        at("/headline/nl"),
+        body=json.dumps({"headline": {"nl": "Vermist \udbff"}}),
+        **PATCH,
+    ),
     Bad(
         "update of an unknown alert",
         404,

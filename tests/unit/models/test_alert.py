@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
+from pydantic import TypeAdapter, ValidationError
 
 from chalicelib.errors import InvalidAlertError
-from chalicelib.models.alert import AlertCancel, AlertCreate, CircleArea, PolygonArea
+from chalicelib.models.alert import AlertCancel, AlertContent, AlertCreate, CircleArea, PolygonArea
+from chalicelib.models.common import XmlText
 from chalicelib.models.validation import parse_model, pointer
 from tests.conftest import alert_body
 
@@ -106,3 +109,75 @@ def test_cancel_reason_is_one_of_three():
 def test_pointer_escapes_per_rfc_6901():
     assert pointer(["a/b", "m~n", 0]) == "/a~1b/m~0n/0"
     assert pointer([]) == ""
+
+
+# What XML 1.0 cannot carry, and the noncharacters it discourages: one of them in a headline breaks the Atom feed.
+NOT_IN_XML = [
+    "\uffff",
+    "\ufffe",
+    "\ufdd0",
+    "\ufdef",
+    "\U0001fffe",
+    "\U0010ffff",
+    "\x00",
+    "\x08",
+    "\x0b",
+    "\x1f",
+    "\ud800",
+    "\udfff",
+]
+
+
+@pytest.mark.parametrize("char", NOT_IN_XML, ids=[f"U+{ord(c):04X}" for c in NOT_IN_XML])
+def test_text_xml_cannot_carry_is_refused_on_its_field(char):
+    # Given a name holding a character XML cannot carry
+    body = alert_body(child={"name": f"San{char}ne"})
+    # When it is parsed, then it is refused at the name, saying which character
+    assert f"U+{ord(char):04X}" in rejection(body)["/child/name"]
+
+
+def string_leaves(value: Any, location: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
+    if isinstance(value, dict):
+        return [leaf for key, item in value.items() for leaf in string_leaves(item, (*location, key))]
+    if isinstance(value, list):
+        return [leaf for index, item in enumerate(value) for leaf in string_leaves(item, (*location, index))]
+    return [location] if isinstance(value, str) else []
+
+
+def with_appended(body: dict[str, Any], location: tuple[str | int, ...], text: str) -> dict[str, Any]:
+    copy = json.loads(json.dumps(body))
+    parent = copy
+    for part in location[:-1]:
+        parent = parent[part]
+    parent[location[-1]] = parent[location[-1]] + text
+    return copy
+
+
+IDENTITY = ("reference", "level", "status")
+# A create validates AlertCreate; a PATCH validates its merged result as AlertContent.
+STRING_FIELDS = [(AlertCreate, leaf) for leaf in string_leaves(alert_body())] + [
+    (AlertContent, leaf) for leaf in string_leaves(alert_body()) if leaf[0] not in IDENTITY
+]
+
+
+@pytest.mark.parametrize(
+    ("model", "location"), STRING_FIELDS, ids=[f"{m.__name__}{pointer(list(leaf))}" for m, leaf in STRING_FIELDS]
+)
+def test_no_string_of_an_alert_can_carry_a_noncharacter(model, location):
+    # Given the sample alert with U+FFFF added to one of its strings
+    body = {key: value for key, value in alert_body().items() if key in model.model_fields}
+    # When it is parsed
+    with pytest.raises(InvalidAlertError) as caught:
+        parse_model(model, with_appended(body, location, "\uffff"))
+    # Then exactly that string is named
+    assert [item.pointer for item in caught.value.errors] == [pointer(list(location))]
+
+
+@pytest.mark.parametrize("text", ["Zoë 👧🏽", "Ñoño\tMüller", "🏳️‍🌈", "\ufffd", "𝒜"])
+def test_text_xml_carries_passes_the_xml_check(text):
+    assert TypeAdapter(XmlText).validate_python(text) == text
+
+
+def test_the_xml_check_is_a_reusable_type():
+    with pytest.raises(ValidationError, match=r"U\+FFFF"):
+        TypeAdapter(XmlText).validate_python("Sanne\uffff")
