@@ -275,11 +275,16 @@ def expire_alerts(event: CloudWatchEvent) -> dict[str, Any]:
 
 @app.schedule(Rate(1, unit=Rate.HOURS), name="purge_alerts")
 def purge_alerts(event: CloudWatchEvent) -> dict[str, Any]:
-    """Every hour: erase the child's data of alerts past their retention; the audit trail stays."""
+    """Every hour: erase the child's data of alerts past their retention (table and feed); the audit trail stays."""
+    from chalicelib.adapters.clients import s3_client
+    from chalicelib.adapters.feed_store import FeedStore
     from chalicelib.alerts.retention import RetentionPurge
+    from chalicelib.channels.cap_feed import CapFeed
     from chalicelib.channels.registry import build_alert_table
 
-    purge = RetentionPurge(build_alert_table(get_settings()))
+    current = get_settings()
+    feed = CapFeed(FeedStore(s3_client(), current.photos_bucket), current.public_base_url)
+    purge = RetentionPurge(build_alert_table(current), feed)
     return {"purged": purge.run(_scheduled_actor("purge_alerts", event))}
 
 

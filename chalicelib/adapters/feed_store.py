@@ -1,9 +1,27 @@
-"""The CAP feed's files in the private bucket: ``feed/[sandbox/]cap/<alert id>.xml``, ``index.json``, ``feed.atom``."""
+"""The CAP feed's files in the private bucket: ``feed/[sandbox/]cap/<alert id>.xml``, ``index.json``, ``feed.atom``.
+
+Writes are conditional (S3 ``If-Match`` / ``If-None-Match``): a write based on a file another writer has replaced
+since it was read fails instead of overwriting it, so several feed writers can run at once.
+"""
 
 from __future__ import annotations
 
-import json
+from dataclasses import dataclass, field
 from typing import Any
+
+from botocore.exceptions import ClientError
+
+PREFIX = "feed/"
+# What S3 answers a conditional write that lost: the ETag moved (412), another conditional write to the key was in
+# flight (409), or the file the write was based on is gone (404).
+CONFLICTS = frozenset({"PreconditionFailed", "ConditionalRequestConflict", "NoSuchKey", "404", "409", "412"})
+
+
+@dataclass(frozen=True)
+class FeedFile:
+    body: bytes
+    etag: str
+    metadata: dict[str, str] = field(default_factory=dict)
 
 
 class FeedStore:
@@ -11,17 +29,38 @@ class FeedStore:
         self._s3 = s3_client
         self._bucket = bucket
 
-    def put(self, key: str, body: bytes, content_type: str) -> None:
-        self._s3.put_object(
-            Bucket=self._bucket, Key=f"feed/{key}", Body=body, ContentType=content_type, ServerSideEncryption="AES256"
-        )
-
     def get(self, key: str) -> bytes | None:
+        stored = self.read(key)
+        return stored.body if stored else None
+
+    def read(self, key: str) -> FeedFile | None:
         try:
-            return bytes(self._s3.get_object(Bucket=self._bucket, Key=f"feed/{key}")["Body"].read())
+            answer = self._s3.get_object(Bucket=self._bucket, Key=PREFIX + key)
         except self._s3.exceptions.NoSuchKey:
             return None
+        return FeedFile(bytes(answer["Body"].read()), str(answer["ETag"]), dict(answer.get("Metadata") or {}))
 
-    def index(self, prefix: str) -> dict[str, Any]:
-        data = self.get(f"{prefix}index.json")
-        return dict(json.loads(data)) if data else {}
+    def write(self, key: str, body: bytes, content_type: str, metadata: dict[str, str], replacing: str | None) -> bool:
+        """Write ``key`` only if it is still the file with ETag ``replacing`` (``None``: only if there is none).
+
+        False when another writer got there first: read it again and decide again.
+        """
+        condition = {"IfMatch": replacing} if replacing is not None else {"IfNoneMatch": "*"}
+        try:
+            self._s3.put_object(
+                Bucket=self._bucket,
+                Key=PREFIX + key,
+                Body=body,
+                ContentType=content_type,
+                Metadata=metadata,
+                ServerSideEncryption="AES256",
+                **condition,
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in CONFLICTS:
+                return False
+            raise
+        return True
+
+    def delete(self, key: str) -> None:
+        self._s3.delete_object(Bucket=self._bucket, Key=PREFIX + key)

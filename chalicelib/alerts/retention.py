@@ -20,15 +20,22 @@ class RetainedAlerts(Protocol):
     def purge(self, alert: Alert, audit: AuditRecord) -> None: ...
 
 
-class RetentionPurge:
-    """Cancelled and expired alerts past their retention lose every item holding the child's details.
+class FeedFiles(Protocol):
+    def erase(self, alert_id: str, at: datetime) -> None: ...
 
-    The table's TTL on ``purge_at`` does the same within a day or two; this scheduled run makes it prompt
-    and leaves a ``purged`` audit record.
+
+class RetentionPurge:
+    """Cancelled and expired alerts past their retention lose every item and file holding the child's details.
+
+    The feed files go first (the alert's CAP messages and index lines, public and sandbox), then the table's items,
+    so a run that fails in between finds the alert again next time. The table's TTL on ``purge_at`` and the
+    bucket's lifecycle rule on ``feed/`` do the same within a day or two; this scheduled run makes it prompt and
+    leaves a ``purged`` audit record.
     """
 
-    def __init__(self, alerts: RetainedAlerts, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(self, alerts: RetainedAlerts, feed: FeedFiles, clock: Callable[[], datetime] = utc_now) -> None:
         self._alerts = alerts
+        self._feed = feed
         self._clock = clock
 
     def run(self, actor: Actor) -> list[str]:
@@ -36,6 +43,7 @@ class RetentionPurge:
         purged = []
         for alert in self._alerts.retained(ending_before=int(now.timestamp()) + 1):
             audit = audit_record(alert, "purged", actor).model_copy(update={"at": now, "channels": []})
+            self._feed.erase(alert.id, now)
             try:
                 self._alerts.purge(alert, audit)
             except StaleWriteError:

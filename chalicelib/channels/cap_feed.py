@@ -1,6 +1,7 @@
 """cap_feed: the alert as an OASIS CAP 1.2 message per version, chained by ``references``, and the Atom index.
 
-``cap_message`` and ``atom_feed`` are pure; ``CapFeedChannel`` writes them to the bucket the API serves them from.
+``cap_message`` and ``atom_feed`` are pure; ``CapFeed`` writes them to the bucket the API serves them from, with
+conditional writes so that several ``cap_feed`` functions can run at once; ``CapFeedChannel`` is the channel.
 """
 
 from __future__ import annotations
@@ -8,13 +9,18 @@ from __future__ import annotations
 import hashlib
 import json
 import xml.etree.ElementTree as ET
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
+from chalicelib.adapters.webhooks import PartnerError
 from chalicelib.channels.targets import PartnerTarget
 from chalicelib.models.alert import Alert, CircleArea, PolygonArea
+
+if TYPE_CHECKING:
+    from chalicelib.adapters.feed_store import FeedFile
 
 NAME = "cap_feed"
 CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
@@ -25,6 +31,19 @@ EVENTS = {
 # (urgency, severity, certainty) by level
 GRAVITY = {"kind_alarm": ("Immediate", "Severe", "Likely"), "vermist_kind": ("Expected", "Moderate", "Likely")}
 LANGUAGES = {"nl": "nl-NL", "en": "en-GB"}
+# A Cancel: nothing more to do (Past), and what it says was seen to happen.
+CANCEL_GRAVITY = ("Past", "Minor", "Observed")
+ENDINGS = {
+    "found": {
+        "nl": ("gevonden", "Het kind is gevonden. Dank voor uw hulp."),
+        "en": ("found", "The child has been found. Thank you for your help."),
+    },
+    "withdrawn": {
+        "nl": ("ingetrokken", "Deze oproep is ingetrokken."),
+        "en": ("withdrawn", "This alert has been withdrawn."),
+    },
+    "expired": {"nl": ("verlopen", "Deze oproep is verlopen."), "en": ("expired", "This alert has expired.")},
+}
 SERVICE_AREA = Path(__file__).resolve().parents[1] / "geo" / "service_area.geojson"
 
 
@@ -49,7 +68,10 @@ def reference_of(alert: Alert, sender: str) -> str:
 
 
 def cap_message(alert: Alert, sender: str, references: list[str], photo: CapPhoto | None) -> bytes:
-    """The CAP 1.2 message for this alert version: Alert, Update, or Cancel once it is cancelled or expired."""
+    """The CAP 1.2 message for this alert version: Alert, Update, or Cancel once it is cancelled or expired.
+
+    A Cancel names the event and why it ended, never the child: no name, age, description, place, point or photo.
+    """
     ET.register_namespace("", CAP_NS)
     root = ET.Element(f"{{{CAP_NS}}}alert")
     cancelled = alert.state != "active"
@@ -63,8 +85,29 @@ def cap_message(alert: Alert, sender: str, references: list[str], photo: CapPhot
         _add(root, "references", " ".join(references))
     for language in ("nl", "en"):
         if language == "nl" or alert.headline.en:
-            _info(root, alert, language, None if cancelled else photo)
+            if cancelled:
+                _cancel_info(root, alert, language)
+            else:
+                _info(root, alert, language, photo)
     return bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True))
+
+
+def ending(alert: Alert) -> str:
+    """Why a cancelled or expired alert ended: found, withdrawn or expired."""
+    return alert.cancellation.reason if alert.cancellation else "expired"
+
+
+def _cancel_info(root: ET.Element, alert: Alert, language: str) -> None:
+    info = _add(root, "info")
+    label, text = ENDINGS[ending(alert)][language]
+    _add(info, "language", LANGUAGES[language])
+    _add(info, "category", "Rescue")
+    _add(info, "event", EVENTS[alert.level][language])
+    for tag, value in zip(("urgency", "severity", "certainty"), CANCEL_GRAVITY, strict=True):
+        _add(info, tag, value)
+    _add(info, "senderName", "Politie / Burgernet")
+    _add(info, "headline", f"{EVENTS[alert.level][language]}: {label}")
+    _add(info, "description", text)
 
 
 def _info(root: ET.Element, alert: Alert, language: str, photo: CapPhoto | None) -> None:
@@ -134,6 +177,13 @@ def _add(parent: ET.Element, tag: str, text: str | None = None) -> ET.Element:
 ATOM_NS = "http://www.w3.org/2005/Atom"
 PUBLIC_FEED = "public-feed"
 SANDBOX_FEED = "sandbox-feed"
+SANDBOX_PREFIX = "sandbox/"
+FEEDS = ("", SANDBOX_PREFIX)  # the public feed and the sandbox feed, as prefixes of their files
+CAP_TYPE = "application/cap+xml"
+ATOM_TYPE = "application/atom+xml"
+EPOCH = "1970-01-01T00:00:00+00:00"
+# Writers at once are few (the event source's maximum concurrency): a handful of rereads settles any conflict.
+WRITE_ATTEMPTS = 10
 
 
 @dataclass(frozen=True)
@@ -177,9 +227,13 @@ def _atom(parent: ET.Element, tag: str, text: str | None = None) -> ET.Element:
 
 
 class FeedFiles(Protocol):
-    def put(self, key: str, body: bytes, content_type: str) -> None: ...
+    def read(self, key: str) -> FeedFile | None: ...
 
-    def index(self, prefix: str) -> dict[str, Any]: ...
+    def write(
+        self, key: str, body: bytes, content_type: str, metadata: dict[str, str], replacing: str | None
+    ) -> bool: ...
+
+    def delete(self, key: str) -> None: ...
 
 
 class Photos(Protocol):
@@ -188,16 +242,141 @@ class Photos(Protocol):
     def master(self, photo_id: str | None) -> bytes | None: ...
 
 
+class FeedBusyError(PartnerError):
+    """Other writers kept replacing a feed file between our read and our write; the message is tried again later."""
+
+
+def message_key(prefix: str, alert_id: str) -> str:
+    return f"{prefix}cap/{alert_id}.xml"
+
+
+@dataclass
+class FeedIndex:
+    """One feed's index: per alert the newest version seen and its entry, ``None`` once the alert left the feed.
+
+    The version stays after the alert leaves, so a late event of an older version cannot put it back;
+    ``generation`` counts the changes, so the Atom document can tell whether it was built from the latest index.
+    """
+
+    generation: int = 0
+    updated: str = EPOCH
+    alerts: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, data: bytes) -> FeedIndex:
+        stored = json.loads(data)
+        return cls(int(stored["generation"]), str(stored["updated"]), dict(stored["alerts"]))
+
+    def dump(self) -> bytes:
+        return json.dumps({"generation": self.generation, "updated": self.updated, "alerts": self.alerts}).encode()
+
+    def record(self, alert_id: str, version: int, entry: FeedEntry | None, at: str) -> bool:
+        """Note this version of the alert (listed, or gone with ``None``) unless the index knows it or a newer one."""
+        known = self.alerts.get(alert_id)
+        if known is not None and int(known["version"]) >= version:
+            return False
+        self.alerts[alert_id] = {"version": version, "entry": asdict(entry) if entry else None}
+        self._changed(at)
+        return True
+
+    def forget(self, alert_id: str, at: str) -> bool:
+        if self.alerts.pop(alert_id, None) is None:
+            return False
+        self._changed(at)
+        return True
+
+    def entries(self) -> list[FeedEntry]:
+        listed = [FeedEntry(**known["entry"]) for known in self.alerts.values() if known["entry"]]
+        return sorted(listed, key=lambda entry: entry.updated, reverse=True)
+
+    def _changed(self, at: str) -> None:
+        self.generation += 1
+        self.updated = max(self.updated, at)  # CAP times are UTC with a fixed offset: text order is time order
+
+
+class CapFeed:
+    """The files of both feeds (public and sandbox), safe with several writers at once.
+
+    Every write is conditional on the file being the one just read; a writer that loses reads again and decides
+    again. A CAP message never goes back to an older version, the index never loses another writer's change,
+    and ``feed.atom`` is only replaced by one built from a newer index.
+    """
+
+    def __init__(self, files: FeedFiles, base_url: str) -> None:
+        self._files = files
+        self._base_url = base_url
+
+    def write_message(
+        self, prefix: str, alert: Alert, sender: str, previous: str | None, photo: CapPhoto | None
+    ) -> None:
+        key = message_key(prefix, alert.id)
+        for _ in range(WRITE_ATTEMPTS):
+            stored = self._files.read(key)
+            if _number(stored, "version") >= alert.version:
+                return  # this version or a newer one is there already: a repeated or a late event
+            # The message it replaces names itself, so a retraction without a delivery record still chains to it.
+            chain = (stored.metadata.get("reference") if stored else None) or previous
+            body = cap_message(alert, sender, [chain] if chain else [], photo)
+            metadata = {"version": str(alert.version), "reference": reference_of(alert, sender)}
+            if self._files.write(key, body, CAP_TYPE, metadata, stored.etag if stored else None):
+                return
+        raise FeedBusyError(f"the CAP message of alert {alert.id} kept changing")
+
+    def list_version(self, prefix: str, alert_id: str, version: int, entry: FeedEntry | None, at: str) -> None:
+        """The alert's place in the index at this version: ``entry``, or out of the feed with ``None``."""
+        index = self._change_index(prefix, lambda index: index.record(alert_id, version, entry, at))
+        self._refresh_atom(prefix, index)
+
+    def erase(self, alert_id: str, at: datetime) -> None:
+        """Everything either feed holds of the alert: its CAP message and its line in the index."""
+        for prefix in FEEDS:
+            self._files.delete(message_key(prefix, alert_id))
+            index = self._change_index(prefix, lambda index: index.forget(alert_id, cap_time(at)))
+            self._refresh_atom(prefix, index)
+
+    def _change_index(self, prefix: str, change: Callable[[FeedIndex], bool]) -> FeedIndex:
+        key = f"{prefix}index.json"
+        for _ in range(WRITE_ATTEMPTS):
+            stored = self._files.read(key)
+            # A lost index (the lifecycle rule) starts again after the Atom document's generation, never below it.
+            index = FeedIndex.parse(stored.body) if stored else FeedIndex(max(0, self._atom_generation(prefix)))
+            if not change(index):
+                return index
+            if self._files.write(key, index.dump(), "application/json", {}, stored.etag if stored else None):
+                return index
+        raise FeedBusyError(f"the {prefix or 'public '}feed index kept changing")
+
+    def _refresh_atom(self, prefix: str, index: FeedIndex) -> None:
+        key = f"{prefix}feed.atom"
+        for _ in range(WRITE_ATTEMPTS):
+            stored = self._files.read(key)
+            if stored is not None and _number(stored, "generation") >= index.generation:
+                return  # built from this index or a newer one
+            body = atom_feed(index.entries(), self._base_url, index.updated)
+            metadata = {"generation": str(index.generation)}
+            if self._files.write(key, body, ATOM_TYPE, metadata, stored.etag if stored else None):
+                return
+        raise FeedBusyError(f"the {prefix or 'public '}Atom feed kept changing")
+
+    def _atom_generation(self, prefix: str) -> int:
+        return _number(self._files.read(f"{prefix}feed.atom"), "generation")
+
+
+def _number(stored: FeedFile | None, name: str) -> int:
+    """A number the writer put in the file's metadata; -1 when there is no file or it has none."""
+    value = stored.metadata.get(name, "") if stored else ""
+    return int(value) if value.isdigit() else -1
+
+
 class CapFeedChannel:
     """Writes each version's CAP message and keeps the Atom index of active alerts, per feed (public, sandbox)."""
 
     name = NAME
 
     def __init__(self, files: FeedFiles, photos: Photos, sender: str, base_url: str) -> None:
-        self._files = files
+        self._feed = CapFeed(files, base_url)
         self._photos = photos
         self._sender = sender
-        self._base_url = base_url
 
     def render(self, alert: Alert) -> dict[str, Any]:
         return {"alert": alert, "preview": cap_message(alert, self._sender, [], None)}
@@ -209,27 +388,16 @@ class CapFeedChannel:
         master = self._photos.master(alert.photo_id)
         url = self._photos.urls(alert.photo_id).get("master")
         photo = CapPhoto(url, master) if master is not None and url is not None else None
-        message = cap_message(alert, self._sender, [previous] if previous else [], photo)
+        self._feed.write_message(_prefix(target), alert, self._sender, previous, photo)
         entry = FeedEntry(alert.id, identifier(alert), alert.headline.nl, cap_time(alert.updated_at))
-        self._publish(_prefix(target), alert, message, entry)
+        self._feed.list_version(_prefix(target), alert.id, alert.version, entry, entry.updated)
         return reference_of(alert, self._sender)
 
     def retract(self, alert: Alert, target: PartnerTarget, reference: str | None, delivery_id: str) -> None:
-        message = cap_message(alert, self._sender, [reference] if reference else [], None)
-        self._publish(_prefix(target), alert, message, None)
-
-    def _publish(self, prefix: str, alert: Alert, message: bytes, entry: FeedEntry | None) -> None:
-        self._files.put(f"{prefix}cap/{alert.id}.xml", message, "application/cap+xml")
-        index = self._files.index(prefix)
-        if entry is None:
-            index.pop(alert.id, None)  # a cancelled or expired alert leaves the index
-        else:
-            index[alert.id] = asdict(entry)
-        self._files.put(f"{prefix}index.json", json.dumps(index).encode(), "application/json")
-        entries = sorted((FeedEntry(**item) for item in index.values()), key=lambda e: e.updated, reverse=True)
-        feed = atom_feed(entries, self._base_url, cap_time(alert.updated_at))
-        self._files.put(f"{prefix}feed.atom", feed, "application/atom+xml")
+        """The Cancel replaces the message and the alert leaves the index, whether or not it was ever shown."""
+        self._feed.write_message(_prefix(target), alert, self._sender, reference, None)
+        self._feed.list_version(_prefix(target), alert.id, alert.version, None, cap_time(alert.updated_at))
 
 
 def _prefix(target: PartnerTarget) -> str:
-    return "" if target.name == PUBLIC_FEED else "sandbox/"
+    return "" if target.name == PUBLIC_FEED else SANDBOX_PREFIX

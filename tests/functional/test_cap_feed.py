@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import json
+import threading
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from functools import partial
 from importlib.resources import files
 from typing import Any
 
@@ -10,7 +16,16 @@ import boto3
 import feedparser
 import pytest
 from lxml import etree
+from moto.s3.responses import S3Response
 
+from chalicelib.adapters.feed_store import FeedFile, FeedStore
+from chalicelib.alerts import lifecycle
+from chalicelib.channels.cap_feed import PUBLIC_FEED, CapFeedChannel, reference_of
+from chalicelib.channels.targets import PartnerTarget
+from chalicelib.config import get_settings
+from chalicelib.models.alert import Alert, AlertCreate
+from chalicelib.models.validation import parse_model
+from infra.merge import merge_template
 from tests.conftest import alert_body
 from tests.functional.conftest import send
 
@@ -79,9 +94,13 @@ def test_cancel_writes_a_cancel_and_the_alert_leaves_the_feed(client, fan_out, s
     stored = boto3.client("s3").get_object(
         Bucket=fan_out.outputs["PhotosBucketName"], Key=f"feed/cap/{alert['id']}.xml"
     )
-    message = etree.fromstring(stored["Body"].read())
+    text = stored["Body"].read()
+    message = etree.fromstring(text)
     schema.assertValid(message)
     assert message.findtext("cap:msgType", namespaces=NS) == "Cancel"
+    # The Cancel stays in the bucket until the retention ends: it names the event, never the child or the place
+    for secret in ("Sanne", "rode jas", "Utrecht", "52.0894", "childName", "lastSeen", "<resource>"):
+        assert secret.encode() not in text, secret
 
 
 def test_a_photo_is_a_resource_with_size_and_digest(client, fan_out, schema):
@@ -111,10 +130,184 @@ def test_exercises_stay_out_of_the_public_feed(client, fan_out):
     assert feedparser.parse(client.http.get("/feed").body).entries == []
     assert client.http.get(f"/alerts/{alert['id']}/cap").status_code == 404
     sandbox = boto3.client("s3").get_object(Bucket=fan_out.outputs["PhotosBucketName"], Key="feed/sandbox/index.json")
-    assert alert["id"] in json.loads(sandbox["Body"].read())
+    assert json.loads(sandbox["Body"].read())["alerts"][alert["id"]]["entry"]["alert_id"] == alert["id"]
 
 
 def test_the_feed_is_served_empty_before_any_alert(client, aws):
     feed = feedparser.parse(client.http.get("/feed").body)
     assert not feed.bozo
     assert feed.entries == []
+
+
+# Two cap_feed functions at once (the event source's maximum concurrency is 2), each with its own S3 client.
+
+NOW = datetime(2026, 11, 28, 15, 0, tzinfo=timezone.utc)
+PUBLIC = PartnerTarget.model_validate(
+    {"name": PUBLIC_FEED, "url": "https://internal.invalid/", "secret_parameter": "-", "platform": "internal"}
+)
+WAIT = 30  # seconds a thread waits for the other before the test fails instead of hanging; nothing is timed
+
+
+@pytest.fixture
+def atomic_s3(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto checks If-Match and then stores, in two steps another thread can come between; S3 does both at once.
+
+    One put at a time gives moto S3's guarantee, so the race below is ours, not the emulator's.
+    """
+    lock = threading.Lock()
+    original = S3Response.put_object
+
+    def put_object(self: S3Response) -> Any:
+        with lock:
+            return original(self)
+
+    monkeypatch.setattr(S3Response, "put_object", put_object)
+
+
+class NoPhotos:
+    def urls(self, photo_id: str | None) -> dict[str, str]:
+        return {}
+
+    def master(self, photo_id: str | None) -> bytes | None:
+        return None
+
+
+class WatchedStore(FeedStore):
+    """The real store, counting the writes another writer beat, and pausing once after reading ``pause_at``."""
+
+    def __init__(self, bucket: str, pause_at: str | None = None, pause: Callable[[], object] = lambda: None) -> None:
+        super().__init__(boto3.session.Session().client("s3", region_name="eu-west-1"), bucket)
+        self.lost_writes = 0
+        self._pause_at = pause_at
+        self._pause = pause
+
+    def read(self, key: str) -> FeedFile | None:
+        stored = super().read(key)
+        if key == self._pause_at:
+            self._pause_at = None
+            self._pause()
+        return stored
+
+    def write(self, key: str, body: bytes, content_type: str, metadata: dict[str, str], replacing: str | None) -> bool:
+        written = super().write(key, body, content_type, metadata, replacing)
+        self.lost_writes += not written
+        return written
+
+
+def worker(store: FeedStore) -> CapFeedChannel:
+    return CapFeedChannel(store, NoPhotos(), "kindalarm@politie.nl", get_settings().public_base_url)
+
+
+def new_alert(reference: str) -> Alert:
+    return lifecycle.new_alert(parse_model(AlertCreate, alert_body(reference=reference)), str(uuid.uuid4()), NOW)
+
+
+def run_together(*jobs: Callable[[], object]) -> None:
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        for done in [pool.submit(job) for job in jobs]:
+            done.result(timeout=WAIT)
+
+
+def served_feed(client) -> list[str]:
+    feed = feedparser.parse(client.http.get("/feed").body)
+    assert not feed.bozo, feed.get("bozo_exception")
+    return sorted(entry.links[0].href.rsplit("/", 2)[1] for entry in feed.entries)
+
+
+def index_entries(bucket: str) -> dict[str, Any]:
+    stored = boto3.client("s3").get_object(Bucket=bucket, Key="feed/index.json")
+    return {alert_id: known["entry"] for alert_id, known in json.loads(stored["Body"].read())["alerts"].items()}
+
+
+@pytest.mark.usefixtures("atomic_s3")
+def test_two_workers_that_read_the_index_at_once_both_keep_their_alert(client, aws):
+    # Given two workers that each read the index before either writes it
+    bucket = aws["PhotosBucketName"]
+    both_read = threading.Barrier(2)
+    stores = [WatchedStore(bucket, "index.json", lambda: both_read.wait(WAIT)) for _ in range(2)]
+    one, two = new_alert("BN-RACE-1"), new_alert("BN-RACE-2")
+    # When each publishes its alert
+    run_together(
+        *(
+            partial(worker(store).deliver, {"alert": a}, PUBLIC, "-", None)
+            for store, a in zip(stores, (one, two), strict=True)
+        )
+    )
+    # Then one of them lost the first write, read again, and the feed lists both
+    assert sum(store.lost_writes for store in stores) >= 1
+    assert served_feed(client) == sorted([one.id, two.id])
+    assert sorted(alert_id for alert_id, entry in index_entries(bucket).items() if entry) == sorted([one.id, two.id])
+
+
+@pytest.mark.usefixtures("atomic_s3")
+def test_a_late_update_racing_the_cancel_never_brings_the_alert_back(client, aws, schema):
+    # Given an alert in the feed, an update whose worker read the feed and stalled, and then the cancel
+    bucket = aws["PhotosBucketName"]
+    first = new_alert("BN-RACE-3")
+    worker(WatchedStore(bucket)).deliver({"alert": first}, PUBLIC, "-", None)
+    second = lifecycle.revise(first, lifecycle.patched_content(first, {"contact": {"phone": "112"}}), NOW)
+    cancelled = lifecycle.cancel(second, "found", NOW)
+    late_has_read, cancel_done = threading.Event(), threading.Event()
+
+    def stall() -> None:
+        late_has_read.set()
+        assert cancel_done.wait(WAIT)
+
+    late = WatchedStore(bucket, f"cap/{first.id}.xml", stall)
+    reference = reference_of(first, "kindalarm@politie.nl")
+
+    def cancel() -> None:
+        assert late_has_read.wait(WAIT)
+        worker(WatchedStore(bucket)).retract(cancelled, PUBLIC, reference, "-")
+        cancel_done.set()
+
+    # When the update's worker goes on after the cancel was written
+    run_together(partial(worker(late).deliver, {"alert": second}, PUBLIC, "-", reference), cancel)
+    # Then its write lost, and the feed keeps the Cancel and does not list the alert
+    assert late.lost_writes >= 1
+    assert served_feed(client) == []
+    assert index_entries(bucket)[first.id] is None
+    stored = boto3.client("s3").get_object(Bucket=bucket, Key=f"feed/cap/{first.id}.xml")["Body"].read()
+    message = etree.fromstring(stored)
+    schema.assertValid(message)
+    assert message.findtext("cap:msgType", namespaces=NS) == "Cancel"
+
+
+@pytest.mark.usefixtures("atomic_s3")
+def test_two_workers_publishing_and_cancelling_side_by_side_leave_exactly_the_active_alerts(client, aws):
+    # Given twelve alerts, published by two workers at once
+    bucket = aws["PhotosBucketName"]
+    alerts = [new_alert(f"BN-MANY-{number}") for number in range(12)]
+    channels = [worker(WatchedStore(bucket)) for _ in range(2)]
+
+    def publish(channel: CapFeedChannel, some: list[Alert]) -> None:
+        for alert in some:
+            channel.deliver({"alert": alert}, PUBLIC, "-", None)
+
+    run_together(partial(publish, channels[0], alerts[0::2]), partial(publish, channels[1], alerts[1::2]))
+    assert served_feed(client) == sorted(alert.id for alert in alerts)
+
+    # When one worker cancels four of them while the other updates four others
+    def cancel(channel: CapFeedChannel, some: list[Alert]) -> None:
+        for alert in some:
+            channel.retract(lifecycle.cancel(alert, "found", NOW), PUBLIC, None, "-")
+
+    def update(channel: CapFeedChannel, some: list[Alert]) -> None:
+        for alert in some:
+            changed = lifecycle.revise(alert, lifecycle.patched_content(alert, {"contact": {"phone": "112"}}), NOW)
+            channel.deliver({"alert": changed}, PUBLIC, "-", None)
+
+    run_together(partial(cancel, channels[0], alerts[:4]), partial(update, channels[1], alerts[4:8]))
+    # Then the feed lists exactly the eight that are still active
+    assert served_feed(client) == sorted(alert.id for alert in alerts[4:])
+
+
+def test_the_cap_feed_function_is_never_throttled_into_its_dead_letter_queue():
+    # Reserved concurrency 1 throttled the second receive, and throttled receives count towards maxReceiveCount;
+    # the event source's maximum concurrency stops polling instead, so a message is only received when it can run.
+    template = merge_template()["Resources"]
+    function = template["CapFeed"]["Properties"]
+    assert "ReservedConcurrentExecutions" not in function
+    source = function["Events"]["CapFeedSqsEventSource"]["Properties"]
+    assert source["ScalingConfig"] == {"MaximumConcurrency": 2}  # the least SQS allows; the writes above hold at 2
+    assert template["CapFeedQueue"]["Properties"]["RedrivePolicy"]["maxReceiveCount"] >= 5

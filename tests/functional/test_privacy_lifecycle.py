@@ -12,11 +12,15 @@ import pytest
 
 import app as api
 from chalicelib.adapters.alert_table import AlertTable
-from chalicelib.adapters.clients import dynamodb_client
+from chalicelib.adapters.clients import dynamodb_client, s3_client
+from chalicelib.adapters.feed_store import FeedStore
 from chalicelib.alerts.retention import RetentionPurge
 from chalicelib.alerts.service import audit_record
 from chalicelib.alerts.store import StaleWriteError
+from chalicelib.channels.cap_feed import CapFeed
+from chalicelib.config import get_settings
 from chalicelib.models.audit import Actor
+from infra.merge import merge_template
 from tests.conftest import alert_body
 from tests.functional.conftest import FanOut, send
 from tests.functional.test_photos import created, inline, objects, phone_jpeg
@@ -34,6 +38,10 @@ def private_alert(client, **overrides: Any) -> dict[str, Any]:
 def items_of(aws: dict[str, str], alert: dict[str, Any]) -> list[dict[str, Any]]:
     scan = boto3.client("dynamodb").scan(TableName=aws["AlertsTableName"])["Items"]
     return [item for item in scan if alert["id"] in json.dumps(item) or alert["reference"] in json.dumps(item)]
+
+
+def feed_files(aws: dict[str, str]) -> CapFeed:
+    return CapFeed(FeedStore(s3_client(), aws["PhotosBucketName"]), "")
 
 
 def scheduled(client, name: str) -> dict[str, Any]:
@@ -114,7 +122,8 @@ def test_after_retention_the_child_data_is_erased_and_the_audit_trail_stays(clie
     assert scheduled(client, "purge_alerts") == {"purged": []}
     # When the retention has passed
     later = cancelled_at + timedelta(days=30, seconds=1)
-    assert RetentionPurge(table, clock=lambda: later).run(Actor(principal="test", request_id="r")) == [alert["id"]]
+    purge = RetentionPurge(table, feed_files(aws), clock=lambda: later)
+    assert purge.run(Actor(principal="test", request_id="r")) == [alert["id"]]
     # Then the alert, its reference and its deliveries are gone; only audit records remain, without child data
     remaining = items_of(aws, alert)
     assert {item["kind"]["S"] for item in remaining} == {"audit"}
@@ -165,3 +174,52 @@ def test_audit_records_are_append_only_and_a_collision_writes_nothing(client, aw
     assert [record.principal for record in table.audit_trail(alert["id"])] == ["unsigned"]
     stored = table.get(alert["id"])
     assert stored is not None and stored.version == 1
+
+
+def feed_contents(aws: dict[str, str]) -> dict[str, bytes]:
+    s3 = boto3.client("s3")
+    return {key: s3.get_object(Bucket=aws["PhotosBucketName"], Key=key)["Body"].read() for key in objects(aws, "feed/")}
+
+
+def test_after_retention_the_feed_files_hold_nothing_of_the_alert(client, aws, fan_out: FanOut):
+    # Given an actual and an exercise alert that were shown and cancelled, and one whose retraction never ran
+    actual, exercise, unretracted = (
+        private_alert(client),
+        private_alert(client, status="exercise", reference="BN-PRIVACY-EX"),
+        private_alert(client, reference="BN-PRIVACY-LOST"),
+    )
+    fan_out.runner.drain()
+    for alert in (actual, exercise):
+        send(client, "POST", f"/alerts/{alert['id']}/cancel", {"reason": "found"})
+    fan_out.runner.drain()
+    cancelled = json.loads(send(client, "POST", f"/alerts/{unretracted['id']}/cancel", {"reason": "withdrawn"}).body)
+    ids = [actual["id"], exercise["id"], unretracted["id"]]
+    assert {f"feed/cap/{actual['id']}.xml", f"feed/sandbox/cap/{exercise['id']}.xml"} <= set(feed_contents(aws))
+    assert unretracted["id"] in feed_contents(aws)["feed/feed.atom"].decode()
+    # When the retention has passed and the purge runs
+    later = datetime.fromisoformat(cancelled["updated_at"]) + timedelta(days=get_settings().retention_days, seconds=1)
+    table = AlertTable(dynamodb_client(), aws["AlertsTableName"])
+    purge = RetentionPurge(table, feed_files(aws), clock=lambda: later)
+    assert sorted(purge.run(Actor(principal="test", request_id="r"))) == sorted(ids)
+    fan_out.runner.drain()
+    # Then no file under feed/ names these alerts or holds anything of the child, in either feed
+    remaining = feed_contents(aws)
+    assert sorted(remaining) == [
+        "feed/feed.atom",
+        "feed/index.json",
+        "feed/sandbox/feed.atom",
+        "feed/sandbox/index.json",
+    ]
+    text = b"".join(remaining.values()).decode()
+    for secret in [*ids, "Sanne", "rode jas", PLACE, "Utrecht"]:
+        assert secret not in text, secret
+
+
+def test_the_bucket_expires_feed_files_after_the_retention_and_never_while_an_alert_can_run():
+    # (moto's CloudFormation leaves lifecycle rules out, so the template itself is read)
+    bucket = merge_template()["Resources"]["PhotosBucket"]["Properties"]
+    feed = [rule for rule in bucket["LifecycleConfiguration"]["Rules"] if rule["Prefix"] == "feed/"]
+    assert len(feed) == 1 and feed[0]["Status"] == "Enabled"
+    # index.json and feed.atom are rewritten at every change; the oldest an active alert's line can be is its lifetime
+    settings = get_settings()
+    assert settings.max_alert_hours / 24 < feed[0]["ExpirationInDays"] <= settings.retention_days

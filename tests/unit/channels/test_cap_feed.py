@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable
+from dataclasses import asdict
 from datetime import datetime, timezone
 from importlib.resources import files
 from typing import Any
@@ -9,8 +12,22 @@ from typing import Any
 import pytest
 from lxml import etree
 
+from chalicelib.adapters.feed_store import FeedFile
+from chalicelib.adapters.webhooks import PartnerError
 from chalicelib.alerts import lifecycle
-from chalicelib.channels.cap_feed import CAP_NS, CapPhoto, cap_message, cap_time, reference_of
+from chalicelib.channels.cap_feed import (
+    CAP_NS,
+    PUBLIC_FEED,
+    CapFeed,
+    CapFeedChannel,
+    CapPhoto,
+    FeedEntry,
+    FeedIndex,
+    cap_message,
+    cap_time,
+    reference_of,
+)
+from chalicelib.channels.targets import PartnerTarget
 from chalicelib.models.alert import Alert, AlertCreate
 from chalicelib.models.validation import parse_model
 from tests.conftest import alert_body
@@ -88,3 +105,181 @@ def test_updates_and_the_cancel_chain_to_what_came_before(schema):
 
 def test_times_have_an_offset_and_no_fraction():
     assert cap_time(datetime(2026, 11, 28, 15, 40, 12, 345678, tzinfo=timezone.utc)) == "2026-11-28T15:40:12+00:00"
+
+
+@pytest.mark.parametrize(
+    ("end", "headline", "description"),
+    [
+        ("found", "Kind Alarm: gevonden", "Het kind is gevonden. Dank voor uw hulp."),
+        ("withdrawn", "Kind Alarm: ingetrokken", "Deze oproep is ingetrokken."),
+        ("expired", "Kind Alarm: verlopen", "Deze oproep is verlopen."),
+    ],
+)
+def test_a_cancel_names_the_event_and_why_it_ended_never_the_child(schema, end, headline, description):
+    # Given an alert with a photo, a place, a point and a description
+    subject = alert(last_seen={**alert_body()["last_seen"], "place": "Speeltuin Griftpark"})
+    ended = lifecycle.expire(subject, NOW) if end == "expired" else lifecycle.cancel(subject, end, NOW)
+    photo = CapPhoto("https://photos.example/master.jpg", b"abc")
+    # When its Cancel is written
+    message = cap_message(ended, SENDER, [reference_of(subject, SENDER)], photo)
+    cancel = parsed(message, schema)
+    # Then it is a valid Cancel that says why, in the alert's languages, and carries none of the child's data
+    assert cancel.findtext("cap:msgType", namespaces=NS) == "Cancel"
+    assert cancel.findtext("cap:references", namespaces=NS) == reference_of(subject, SENDER)
+    dutch = cancel.find("cap:info", NS)
+    assert (dutch.findtext("cap:headline", namespaces=NS), dutch.findtext("cap:description", namespaces=NS)) == (
+        headline,
+        description,
+    )
+    assert [info.findtext("cap:language", namespaces=NS) for info in cancel.findall("cap:info", NS)] == [
+        "nl-NL",
+        "en-GB",
+    ]
+    text = message.decode()
+    child, seen = subject.child, subject.last_seen
+    shown = [child.name, "Sanne", str(child.description), seen.place, "Utrecht", str(seen.lat), str(seen.lon)]
+    for secret in [*shown, subject.headline.nl, str(subject.instruction.en), "photos.example", "parameter", "area"]:
+        assert secret not in text, secret
+    assert f">{child.age}<" not in text
+
+
+class MemoryFeedFiles:
+    """The bucket's feed files in memory, with S3's conditional writes: the fake beside ``FeedStore``."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, FeedFile] = {}
+        self.lost_writes = 0
+        self._etags = itertools.count(1)
+
+    def read(self, key: str) -> FeedFile | None:
+        return self.files.get(key)
+
+    def write(self, key: str, body: bytes, content_type: str, metadata: dict[str, str], replacing: str | None) -> bool:
+        current = self.files.get(key)
+        if (current.etag if current else None) != replacing:
+            self.lost_writes += 1
+            return False
+        self.files[key] = FeedFile(body, f'"{next(self._etags)}"', dict(metadata))
+        return True
+
+    def delete(self, key: str) -> None:
+        self.files.pop(key, None)
+
+
+class NoPhotos:
+    def urls(self, photo_id: str | None) -> dict[str, str]:
+        return {}
+
+    def master(self, photo_id: str | None) -> bytes | None:
+        return None
+
+
+PUBLIC = PartnerTarget.model_validate(
+    {"name": PUBLIC_FEED, "url": "https://internal.invalid/", "secret_parameter": "-", "platform": "internal"}
+)
+
+
+def listed(files: MemoryFeedFiles, prefix: str = "") -> list[str]:
+    atom = etree.fromstring(files.files[f"{prefix}feed.atom"].body)
+    return [href.rsplit("/", 2)[1] for href in atom.xpath("//atom:entry/atom:link/@href", namespaces=ATOM)]
+
+
+ATOM = {"atom": "http://www.w3.org/2005/Atom"}
+
+
+def test_a_late_older_version_neither_brings_a_cancelled_alert_back_nor_replaces_its_cancel():
+    # Given an alert at version 2 (updated) whose delivery is slow, and its cancel (version 3) delivered first
+    files = MemoryFeedFiles()
+    channel = CapFeedChannel(files, NoPhotos(), SENDER, "https://kindalarm.example")
+    first = alert()
+    second = lifecycle.revise(first, lifecycle.patched_content(first, {"contact": {"phone": "112"}}), NOW)
+    cancelled = lifecycle.cancel(second, "found", NOW)
+    channel.deliver(channel.render(first), PUBLIC, "d1", None)
+    channel.retract(cancelled, PUBLIC, None, "d3")
+    # When the late version 2 arrives
+    channel.deliver(channel.render(second), PUBLIC, "d2", reference_of(first, SENDER))
+    # Then the alert stays out of the feed and the stored message is still the Cancel
+    assert listed(files) == []
+    stored = etree.fromstring(files.files[f"cap/{first.id}.xml"].body)
+    assert stored.findtext("cap:msgType", namespaces=NS) == "Cancel"
+
+
+def test_a_retraction_without_a_delivery_record_chains_to_the_message_in_the_feed(schema):
+    # Given an alert the feed shows, whose delivery record was lost
+    files = MemoryFeedFiles()
+    channel = CapFeedChannel(files, NoPhotos(), SENDER, "https://kindalarm.example")
+    shown = alert()
+    channel.deliver(channel.render(shown), PUBLIC, "d1", None)
+    assert listed(files) == [shown.id]
+    # When it is retracted with no reference
+    channel.retract(lifecycle.cancel(shown, "withdrawn", NOW), PUBLIC, None, "d2")
+    # Then the Cancel names the message it replaces and the alert has left the feed
+    cancel = parsed(files.files[f"cap/{shown.id}.xml"].body, schema)
+    assert cancel.findtext("cap:references", namespaces=NS) == reference_of(shown, SENDER)
+    assert listed(files) == []
+
+
+def test_a_retraction_of_an_alert_never_shown_writes_a_bare_cancel(schema):
+    files = MemoryFeedFiles()
+    channel = CapFeedChannel(files, NoPhotos(), SENDER, "https://kindalarm.example")
+    never_shown = alert(status="exercise")
+    sandbox = PUBLIC.model_copy(update={"name": "sandbox-feed"})
+    channel.retract(lifecycle.cancel(never_shown, "found", NOW), sandbox, None, "d1")
+    cancel = parsed(files.files[f"sandbox/cap/{never_shown.id}.xml"].body, schema)
+    assert (cancel.findtext("cap:msgType", namespaces=NS), cancel.find("cap:references", NS)) == ("Cancel", None)
+    assert listed(files, "sandbox/") == []
+
+
+class RacingFeedFiles(MemoryFeedFiles):
+    """Before each of the first ``races`` index writes, another writer slips in its own change of the index."""
+
+    def __init__(self, other: Callable[[], object], races: int) -> None:
+        super().__init__()
+        self._other = other
+        self._races = races
+
+    def write(self, key: str, body: bytes, content_type: str, metadata: dict[str, str], replacing: str | None) -> bool:
+        if key == "index.json" and self._races > 0:
+            self._races -= 1
+            self._other()
+        return super().write(key, body, content_type, metadata, replacing)
+
+
+def test_a_writer_that_loses_the_race_reads_again_and_keeps_the_other_change():
+    first, second = (
+        alert(),
+        lifecycle.new_alert(
+            parse_model(AlertCreate, alert_body(reference="BN-OTHER")), "7c9e6679-7425-40de-944b-e07fc1f90ae7", NOW
+        ),
+    )
+    holder: list[CapFeedChannel] = []
+    files = RacingFeedFiles(lambda: holder[0].deliver(holder[0].render(second), PUBLIC, "d2", None), races=1)
+    holder.append(CapFeedChannel(files, NoPhotos(), SENDER, "https://kindalarm.example"))
+    holder[0].deliver(holder[0].render(first), PUBLIC, "d1", None)
+    assert files.lost_writes >= 1
+    assert sorted(listed(files)) == sorted([first.id, second.id])
+
+
+def test_a_writer_that_always_loses_gives_up_as_a_retryable_failure():
+    files = RacingFeedFiles(lambda: None, races=0)
+    files.write = lambda *args, **kwargs: False  # type: ignore[method-assign]
+    channel = CapFeedChannel(files, NoPhotos(), SENDER, "https://kindalarm.example")
+    with pytest.raises(PartnerError, match="kept changing"):
+        channel.deliver(channel.render(alert()), PUBLIC, "d1", None)
+
+
+def test_the_atom_feed_is_only_replaced_by_one_built_from_a_newer_index():
+    # Given a feed listing two alerts
+    files = MemoryFeedFiles()
+    feed = CapFeed(files, "https://kindalarm.example")
+    one = alert()
+    entry = FeedEntry(one.id, "kindalarm-1", "one", cap_time(NOW))
+    feed.list_version("", one.id, 1, entry, cap_time(NOW))
+    feed.list_version("", "other", 1, FeedEntry("other", "kindalarm-2", "two", cap_time(NOW)), cap_time(NOW))
+    newest = files.files["feed.atom"]
+    # When a slow writer comes back with the Atom document of the older index (generation 1)
+    old_index = FeedIndex(generation=1, alerts={one.id: {"version": 1, "entry": asdict(entry)}})
+    feed._refresh_atom("", old_index)
+    # Then the newer document stays
+    assert files.files["feed.atom"] == newest
+    assert sorted(listed(files)) == sorted([one.id, "other"])
