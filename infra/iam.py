@@ -33,13 +33,29 @@ CHANNEL_QUEUES = {
 
 TABLE = {"Fn::GetAtt": ["AlertsTable", "Arn"]}
 TABLE_INDEXES = {"Fn::Sub": "${AlertsTable.Arn}/index/*"}
+BUCKET = {"Fn::GetAtt": ["PhotosBucket", "Arn"]}
 PHOTOS = {"Fn::Sub": "${PhotosBucket.Arn}/*"}
+# The photo's renditions (chalicelib.adapters.photo_store) and the CAP feed's files (chalicelib.adapters.feed_store).
+RENDITIONS = {"Fn::Sub": "${PhotosBucket.Arn}/photos/*"}
+FEED_FILES = {"Fn::Sub": "${PhotosBucket.Arn}/feed/*"}
 PUSH_TOPICS = {"Fn::Sub": "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:kind-alarm-${Stage}-push-*"}
-PUSH_ENDPOINTS = {"Fn::Sub": "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:endpoint/*"}
-PARTNER_SECRETS = {
-    "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/kind-alarm/${Stage}/*"
-}
 PLATFORM_APPLICATIONS = [{"Ref": "ApnsApplicationArn"}, {"Ref": "FcmApplicationArn"}]
+
+# Channels whose partners hold a secret (webhook signing secret, platform token) in SSM Parameter Store.
+PARTNER_CHANNELS = ("NewsMedia", "SocialMedia", "RoadSigns", "StationScreens")
+# Where a channel's partner secrets live: each channel function may read its own folder only.
+PARTNER_FOLDER = "/kind-alarm/{stage}/partners/{channel}/"
+
+
+def partner_secrets(resource: str) -> dict[str, str]:
+    folder = PARTNER_FOLDER.format(stage="${Stage}", channel=FUNCTIONS[resource])
+    return {"Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter" + folder + "*"}
+
+
+def platform_endpoints(application: dict[str, str]) -> dict[str, Any]:
+    """The endpoints of one platform application: arn:…:app/APNS/<name> → arn:…:endpoint/APNS/<name>/*."""
+    parts = {"Fn::Split": [":app/", application]}
+    return {"Fn::Join": ["", [{"Fn::Select": [0, parts]}, ":endpoint/", {"Fn::Select": [1, parts]}, "/*"]]}
 
 
 def aws_name(resource: str) -> str:
@@ -65,9 +81,13 @@ def photos(*actions: str) -> Statement:
 
 # Deleting a photo lists its renditions first.
 LIST_PHOTOS = {
-    **allow(["s3:ListBucket"], [{"Fn::GetAtt": ["PhotosBucket", "Arn"]}]),
+    **allow(["s3:ListBucket"], [BUCKET]),
     "Condition": {"StringLike": {"s3:prefix": ["photos/*"]}},
 }
+# A function that reads an object which may be absent (a feed file not yet written, a deleted rendition) must be
+# allowed to list the bucket: without it S3 answers AccessDenied instead of NoSuchKey, and the read fails.
+LIST_BUCKET = allow(["s3:ListBucket"], [BUCKET])
+FEED_WRITES = allow(["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], [FEED_FILES])
 ALERT_WRITES = ("GetItem", "Query", "PutItem", "ConditionCheckItem")
 
 
@@ -77,22 +97,39 @@ def queue_consumer(queue: str, *extra: str) -> Statement:
 
 
 DEVICE_WRITES = ("GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem")
-PUSH_DEVICES = allow(
-    ["sns:CreatePlatformEndpoint", "sns:SetEndpointAttributes", "sns:GetEndpointAttributes", "sns:DeleteEndpoint"],
-    [*PLATFORM_APPLICATIONS, PUSH_ENDPOINTS],
-)
+PUSH_DEVICES = [
+    allow(["sns:CreatePlatformEndpoint"], PLATFORM_APPLICATIONS),
+    allow(
+        ["sns:SetEndpointAttributes", "sns:GetEndpointAttributes", "sns:DeleteEndpoint"],
+        [platform_endpoints(application) for application in PLATFORM_APPLICATIONS],
+    ),
+]
 PUSH_TOPIC_SUBSCRIPTIONS = allow(["sns:CreateTopic", "sns:Subscribe", "sns:Unsubscribe"], [PUSH_TOPICS])
 
 
+# Channels that read the photo's master rendition themselves (to draw a visual, to attach it to a post), which may
+# have been deleted; the others only hand out signed URLs, which also need s3:GetObject (the partner fetches with
+# the function's signature).
+READS_MASTER = ("CapFeed", "SocialMedia", "RoadSigns", "StationScreens")
+
+
 def channel_statements(resource: str) -> list[Statement]:
-    """What every channel function does: read its queue with backoff, read the alert, record, fetch photos."""
+    """What every channel function does: read its queue with backoff, read the alert, record, fetch photos.
+
+    Only cap_feed writes to the bucket (its feed files); a channel reads only its own partners' secrets.
+    """
     statements = [
         queue_consumer(CHANNEL_QUEUES[resource], "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl"),
-        table("GetItem", "PutItem", "Query"),
-        photos("GetObject", "PutObject"),
+        # Each target's result is recorded the moment it is known: a conditional update of the delivery item.
+        table("GetItem", "PutItem", "Query", "UpdateItem"),
+        allow(["s3:GetObject"], [RENDITIONS]),
     ]
-    if resource in ("NewsMedia", "SocialMedia", "RoadSigns", "StationScreens"):
-        statements.append(allow(["ssm:GetParameter"], [PARTNER_SECRETS]))
+    if resource in READS_MASTER:
+        statements.append(LIST_BUCKET)
+    if resource == "CapFeed":
+        statements.append(FEED_WRITES)
+    if resource in PARTNER_CHANNELS:
+        statements.append(allow(["ssm:GetParameter"], [partner_secrets(resource)]))
     if resource == "AppPush":
         statements.append(allow(["sns:CreateTopic", "sns:Publish"], [PUSH_TOPICS]))
     return statements
@@ -105,8 +142,8 @@ def statements_for(resource: str) -> list[Statement]:
         "APIHandler": [
             table(*DEVICE_WRITES),
             photos("GetObject", "PutObject", "DeleteObject"),
-            LIST_PHOTOS,
-            PUSH_DEVICES,
+            LIST_BUCKET,  # GET /feed before the first alert, previews of a deleted photo; and photo deletes
+            *PUSH_DEVICES,
             PUSH_TOPIC_SUBSCRIPTIONS,
         ],
         "Dispatch": [
@@ -123,10 +160,15 @@ def statements_for(resource: str) -> list[Statement]:
             table("GetItem", "PutItem"),
             photos("GetObject", "PutObject", "DeleteObject"),
         ],
-        "PushEvents": [table(*DEVICE_WRITES), PUSH_DEVICES, PUSH_TOPIC_SUBSCRIPTIONS],
+        "PushEvents": [table(*DEVICE_WRITES), *PUSH_DEVICES, PUSH_TOPIC_SUBSCRIPTIONS],
         "WatchDeliveries": [table("Query")],
         "ExpireAlerts": [table(*ALERT_WRITES), photos("DeleteObject"), LIST_PHOTOS],
-        "PurgeAlerts": [table("Query", "PutItem", "DeleteItem", "ConditionCheckItem")],
+        # The purge also takes the alert's CAP messages and index lines out of the feed files.
+        "PurgeAlerts": [
+            table("Query", "PutItem", "DeleteItem", "ConditionCheckItem"),
+            FEED_WRITES,
+            LIST_BUCKET,
+        ],
     }[resource]
 
 

@@ -28,12 +28,13 @@ def new_secret() -> str:
 def local_partners(sink_url: str, stage: str) -> tuple[PartnerDirectory, dict[str, str]]:
     """The partner directory pointing at the sink, and each partner's fresh secret or token."""
 
-    def target(name: str, platform: str, account: str | None) -> PartnerTarget:
+    def target(channel: str, name: str, platform: str, account: str | None) -> PartnerTarget:
         return PartnerTarget.model_validate(
             {
                 "name": name,
                 "url": f"{sink_url}/{_PATHS[platform]}/{name}",
-                "secret_parameter": f"/kind-alarm/{stage}/partners/{name}/secret",
+                # In the channel's own folder: in AWS each channel function may read only that one.
+                "secret_parameter": f"/kind-alarm/{stage}/partners/{channel}/{name}/secret",
                 "platform": platform,
                 "account_id": account,
             }
@@ -42,8 +43,8 @@ def local_partners(sink_url: str, stage: str) -> tuple[PartnerDirectory, dict[st
     directory = PartnerDirectory(
         channels={
             channel: ChannelPartners(
-                public=tuple(target(*partner) for partner in public),
-                sandbox=tuple(target(*partner) for partner in sandbox),
+                public=tuple(target(channel, *partner) for partner in public),
+                sandbox=tuple(target(channel, *partner) for partner in sandbox),
             )
             for channel, (public, sandbox) in PARTNERS.items()
         }

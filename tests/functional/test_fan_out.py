@@ -56,9 +56,9 @@ def test_the_signature_follows_the_standard_webhooks_scheme(client, fan_out):
     # Given a delivered alert and the newsroom's secret
     create(client)
     fan_out.runner.drain()
-    secret = boto3.client("ssm").get_parameter(Name="/kind-alarm/local/partners/anp/secret", WithDecryption=True)[
-        "Parameter"
-    ]["Value"]
+    secret = boto3.client("ssm").get_parameter(
+        Name="/kind-alarm/local/partners/news_media/anp/secret", WithDecryption=True
+    )["Parameter"]["Value"]
     delivery = fan_out.sink.deliveries("anp")[0]
     headers = delivery["signature"]
     # Then the signature is HMAC-SHA256 over "id.timestamp.body" with the decoded secret, computed here by hand
