@@ -15,10 +15,6 @@ from infra import api, iam, operations
 INFRA = Path(__file__).resolve().parent
 
 PARAMETERS: dict[str, Any] = {
-    "BurgernetPrincipals": {
-        "Type": "CommaDelimitedList",
-        "Description": "IAM principal ARNs allowed to call the API (Burgernet's role, the app backend's role).",
-    },
     "ApnsApplicationArn": {
         "Type": "String",
         "AllowedPattern": "^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:app/APNS(_SANDBOX)?/.+$",
