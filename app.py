@@ -7,14 +7,20 @@ from datetime import timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from chalice.app import Chalice, CloudWatchEvent, DynamoDBEvent, IAMAuthorizer, Rate, Request, Response, SQSEvent
+from chalice.app import CloudWatchEvent, DynamoDBEvent, IAMAuthorizer, Rate, Request, Response, SQSEvent
 
 from chalicelib import metrics
 from chalicelib.alerts.service import AlertService
 from chalicelib.config import get_settings
 from chalicelib.http import problems
 from chalicelib.http.requests import alert_id, is_cap, json_object, optional_version, raw_document, required_version
-from chalicelib.http.responses import alert_response, private_response, public_response
+from chalicelib.http.responses import (
+    NegotiatingChalice,
+    alert_response,
+    negotiated_response,
+    private_response,
+    public_response,
+)
 from chalicelib.models.audit import Actor
 from chalicelib.observability import logger
 
@@ -26,7 +32,7 @@ if TYPE_CHECKING:
     from chalicelib.channels.previews import PreviewService
     from chalicelib.channels.worker import ChannelWorker
 
-app = Chalice(app_name="kind-alarm", configure_logs=False)
+app = NegotiatingChalice(app_name="kind-alarm", configure_logs=False)
 app.api.binary_types.append("image/png")
 burgernet = IAMAuthorizer()
 settings = get_settings()
@@ -175,7 +181,7 @@ def cancel_alert(id: str) -> Response:  # noqa: A002
 @problems.answers_problems
 def preview(id: str, channel: str) -> Response:  # noqa: A002
     shown = preview_service().preview(alert_id(id), channel)
-    return private_response(shown.body, shown.content_type)
+    return negotiated_response(shown.body, shown.content_type, _request(), app.api.binary_types)
 
 
 @app.route("/feed", methods=["GET"])
@@ -194,10 +200,12 @@ def alert_cap(id: str) -> Response:  # noqa: A002
 
 @app.route("/openapi.json", methods=["GET"])
 def openapi() -> Response:
-    """Public: the OpenAPI 3.1 document of this API."""
-    from chalicelib.http.openapi import openapi_document
+    """Public: the OpenAPI 3.1 document of this API; its server is the base this request came in on."""
+    from chalicelib.http.openapi import openapi_document, request_base
 
-    return public_response(json.dumps(openapi_document()).encode(), "application/json")
+    request = _request()
+    document = openapi_document(request_base(request.headers, request.context, "/openapi.json"))
+    return public_response(json.dumps(document).encode(), "application/json")
 
 
 @app.route("/devices/{device_id}", methods=["PUT"], authorizer=burgernet, content_types=JSON)

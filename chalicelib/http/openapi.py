@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -12,6 +14,12 @@ from chalicelib.models.devices import DeviceRegistration
 from chalicelib.models.photos import PhotoUploadRequest
 
 REF = "#/components/schemas/{model}"
+# The API Gateway stage path: the server of the committed copy (docs/openapi.json), relative to where it is served.
+STAGE_BASE = "/api"
+# A Host header as a client may send it: a name or an IPv4/IPv6 address, and a port.
+HOST = re.compile(
+    r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9-]{1,63})*|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?$"
+)
 PROBLEM = "application/problem+json"
 SIGNED: list[dict[str, list[str]]] = [{"sigv4": []}]
 
@@ -107,7 +115,7 @@ def _alert_paths() -> dict[str, Any]:
             "post": _operation(
                 "Create an alert (idempotent by reference); also takes a CAP 1.2 Alert, Update or Cancel",
                 {"201": alert, "200": {"description": "the alert this reference already made", **alert}}
-                | _problems(400, 413, 415, 422),
+                | _problems(400, 409, 412, 413, 415, 422),
                 operationId="createAlert",
                 requestBody={"required": True, "content": _json("AlertCreate") | CAP_BODY},
             )
@@ -145,7 +153,18 @@ def _alert_paths() -> dict[str, Any]:
             "parameters": [_path_id(), _path_id("channel")],
             "get": _operation(
                 "What one channel shows for the alert",
-                {"200": {"description": "PNG for visual channels, JSON or CAP otherwise"}} | _problems(404),
+                {
+                    "200": {
+                        "description": "PNG for visual channels, JSON or CAP otherwise",
+                        "content": {"image/png": {}, "application/json": {}, "application/cap+xml": {}},
+                    },
+                    "406": {
+                        "description": "Accept admits no image (or, behind API Gateway, does not name it first): "
+                        "the problem says which type to ask for",
+                        "content": {PROBLEM: {"schema": _ref("Problem")}},
+                    },
+                }
+                | _problems(404, 409),
                 operationId="previewAlert",
             ),
         },
@@ -204,7 +223,23 @@ def _other_paths() -> dict[str, Any]:
     }
 
 
-def openapi_document() -> dict[str, Any]:
+def request_base(headers: Mapping[str, Any], context: Mapping[str, Any], route: str) -> str:
+    """The base URL a request came in on: its scheme and Host, and the path in front of ``route``.
+
+    On API Gateway's own domain that path is the stage (``/api``); behind a custom domain, its base path mapping;
+    on ``chalice local``, nothing. A Host that is not a host name gives the path alone (a relative server).
+    """
+    path = str(context.get("path") or route)
+    prefix = path[: -len(route)] if path.endswith(route) else ""
+    host = str(headers.get("host") or "")
+    if not HOST.match(host):
+        return prefix or "/"
+    scheme = str(headers.get("x-forwarded-proto") or "http").lower()
+    return f"{scheme if scheme in ('http', 'https') else 'http'}://{host}{prefix}"
+
+
+def openapi_document(server: str = STAGE_BASE) -> dict[str, Any]:
+    """The document, naming ``server`` as the base of every path (served: the base the request came in on)."""
     return {
         "openapi": "3.1.0",
         "info": {
@@ -212,7 +247,7 @@ def openapi_document() -> dict[str, Any]:
             "version": "1",
             "description": "Missing-child alerts from Burgernet to the public, and their retraction.",
         },
-        "servers": [{"url": "/api"}],
+        "servers": [{"url": server}],
         "paths": _alert_paths() | _other_paths(),
         "components": {
             "schemas": _schemas(),

@@ -72,3 +72,42 @@ def test_ctrl_c_stops_everything():
         requests.get(stack.api, timeout=2)
     with pytest.raises(requests.ConnectionError):
         requests.get(stack.aws, timeout=2)
+
+
+def test_an_image_preview_over_http_is_a_png_without_an_accept_header(local_stack):
+    created = requests.post(f"{local_stack.api}/alerts", json=alert_body(reference="BN-E2E-PREVIEW"), timeout=10)
+    preview = f"{local_stack.api}/alerts/{created.json()['id']}/previews/road_signs"
+    # A client that sends no Accept (requests' default */* removed) gets the PNG
+    with requests.Session() as session:
+        del session.headers["Accept"]
+        bare = session.get(preview, timeout=30)
+    assert "Accept" not in bare.request.headers
+    assert bare.status_code == 200, bare.text[:300]
+    assert bare.headers["Content-Type"] == "image/png"
+    assert bare.content.startswith(b"\x89PNG\r\n\x1a\n")
+    # One that takes no image gets 406 saying what to ask for
+    refused = requests.get(preview, headers={"Accept": "application/json"}, timeout=30)
+    assert refused.status_code == 406
+    assert refused.headers["Content-Type"] == "application/problem+json"
+    assert "Send Accept: image/png." in refused.json()["detail"]
+
+
+def test_the_served_openapi_document_names_the_local_stack_as_its_server(local_stack):
+    document = requests.get(f"{local_stack.api}/openapi.json", timeout=10).json()
+    assert document["servers"] == [{"url": local_stack.api.rstrip("/")}]
+    # And a client that follows it reaches the API
+    server = document["servers"][0]["url"]
+    assert requests.get(f"{server}/feed", timeout=10).status_code == 200
+
+
+@pytest.mark.parametrize("method", ["TRACE", "CONNECT", "PROPFIND"])
+def test_a_method_the_stack_does_not_route_is_a_405_problem(local_stack, method):
+    with requests.Session() as session:
+        response = session.request(method, f"{local_stack.api}/feed", data=b"ignored", timeout=10)
+        assert response.status_code == 405
+        assert response.headers["Content-Type"] == "application/problem+json"
+        assert response.headers["Allow"] == "GET"
+        problem = response.json()
+        assert (problem["status"], problem["title"]) == (405, "Method Not Allowed")
+        # The same connection carries the next request (the body was read, not left in the stream)
+        assert session.get(f"{local_stack.api}/feed", timeout=10).status_code == 200
