@@ -56,6 +56,7 @@ def alert_service() -> AlertService:
         store=build_alert_table(current),
         service_area=load_service_area(current.service_area_file),
         max_duration=timedelta(hours=current.max_alert_hours),
+        default_duration=timedelta(hours=current.default_alert_hours),
         deliveries=DeliveryTable(dynamodb_client(), current.alerts_table),
         photos=photo_service(),
         content_check=content_check(SignProfile.parse(current.road_sign_profile)),

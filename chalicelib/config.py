@@ -24,6 +24,8 @@ class Settings(BaseModel):
     service_area_file: Path = _PACKAGE_DIR / "geo" / "service_area.geojson"
     # The longest an alert may run before it must be renewed by an update.
     max_alert_hours: int = Field(default=14 * 24, ge=1)
+    # How long an alert runs when its create (JSON expires_at, CAP <expires>) names no end.
+    default_alert_hours: int = Field(default=24, ge=1)
     max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
     # Days a cancelled or expired alert keeps the child's details before they are erased (audit records stay).
     retention_days: int = Field(default=30, ge=1, le=3650)

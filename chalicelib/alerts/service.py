@@ -23,6 +23,8 @@ from chalicelib.models.validation import parse_model
 from chalicelib.observability import logger
 
 _CANCEL_ATTEMPTS = 5
+# How long an alert runs when the create names no end (the setting DEFAULT_ALERT_HOURS).
+DEFAULT_DURATION = timedelta(hours=24)
 ContentT = TypeVar("ContentT", bound=AlertContent)
 
 
@@ -58,6 +60,7 @@ class AlertService:
         content_check: Callable[[Alert], None] | None = None,
         clock: Callable[[], datetime] = utc_now,
         new_id: Callable[[], str] = _new_id,
+        default_duration: timedelta = DEFAULT_DURATION,
     ) -> None:
         self._store = store
         self._deliveries = deliveries
@@ -65,18 +68,30 @@ class AlertService:
         self._content_check = content_check
         self._service_area = service_area
         self._max_duration = max_duration
+        self._default_duration = min(default_duration, max_duration)
         self._clock = clock
         self._new_id = new_id
 
     def create(self, body: Any, actor: Actor = UNATTRIBUTED) -> Created:
+        """Create the alert, or return the one its reference already made (a retry: nothing is stored twice)."""
         request = parse_model(AlertCreate, body)
         now = self._clock()
-        check_content(request, now=now, max_duration=self._max_duration, service_area=self._service_area)
+        if request.expires_at is None:
+            request = request.model_copy(update={"expires_at": now + self._default_duration})
         new = lifecycle.new_alert(request, self._new_id(), now)
+        check_content(new, now=now, max_duration=self._max_duration, service_area=self._service_area)
         self._check_channels(new)
+        # A known reference answers with its alert before the photo pipeline runs: a retry with other photo
+        # bytes would otherwise store renditions no alert uses.
+        existing = self._store.find_by_reference(request.reference)
+        if existing is not None:
+            _log("alert create repeated", existing)
+            return Created(existing, False)
         stored = self._with_stored_photo(new, request.reference, None)
         changed = sorted(request.model_dump(exclude_none=True))
         alert, created = self._store.insert(stored, audit_record(stored, "created", actor, changed=changed))
+        if not created and self._photos and stored.photo_id not in (None, alert.photo_id):
+            self._photos.delete(stored.photo_id)  # a concurrent create with this reference won with another photo
         _log("alert created" if created else "alert create repeated", alert)
         return Created(alert, created)
 

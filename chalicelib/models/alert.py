@@ -98,8 +98,8 @@ class InlinePhoto(ApiModel):
     data: Annotated[str, StringConstraints(min_length=1, max_length=MAX_PHOTO_BASE64_CHARS)]
 
 
-class AlertContent(ApiModel):
-    """The fields Burgernet may set at create and change later with PATCH."""
+class AlertFields(ApiModel):
+    """What Burgernet says about the child and where to look, at create and in every later version."""
 
     child: Child
     photo: InlinePhoto | None = None
@@ -109,27 +109,38 @@ class AlertContent(ApiModel):
     last_seen: LastSeen
     area: Area
     contact: Contact
-    expires_at: AwareDatetime
 
     @model_validator(mode="after")
-    def _one_photo_source(self) -> AlertContent:
+    def _one_photo_source(self) -> AlertFields:
         if self.photo is not None and self.photo_id is not None:
             raise ValueError("give either photo or photo_id, not both")
         return self
 
 
-MUTABLE_FIELDS = frozenset(AlertContent.model_fields)
-
-
-class AlertCreate(AlertContent):
-    """The body of ``POST /alerts``."""
+class AlertIdentity(ApiModel):
+    """The fields fixed at create."""
 
     reference: Reference
     level: Level
     status: Status
 
 
-IMMUTABLE_FIELDS = frozenset(AlertCreate.model_fields) - MUTABLE_FIELDS
+class AlertContent(AlertFields):
+    """The fields Burgernet may set at create and change later with PATCH."""
+
+    expires_at: AwareDatetime
+
+
+MUTABLE_FIELDS = frozenset(AlertContent.model_fields)
+IMMUTABLE_FIELDS = frozenset(AlertIdentity.model_fields)
+
+
+class AlertCreate(AlertFields, AlertIdentity):
+    """The body of ``POST /alerts``."""
+
+    expires_at: AwareDatetime | None = Field(
+        default=None, description="when the alert ends by itself; left out: DEFAULT_ALERT_HOURS (24) from now"
+    )
 
 
 class AlertCancel(ApiModel):
@@ -143,7 +154,7 @@ class Cancellation(ApiModel):
     at: AwareDatetime
 
 
-class Alert(AlertCreate):
+class Alert(AlertContent, AlertIdentity):
     """An alert as stored: the content plus its identity and lifecycle."""
 
     id: str

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import threading
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
 import pytest
+from PIL import Image
 
 import app as api
 from chalicelib.adapters.alert_table import AlertTable
@@ -280,3 +283,91 @@ def test_a_create_retried_after_its_answer_was_lost_is_still_the_create(aws):
     # While a different alert with that reference is a repeat
     other = alert.model_copy(update={"id": str(uuid.uuid4())})
     assert table.insert(other, audit_record(other, "created", UNATTRIBUTED)) == (stored, False)
+
+
+def without_expiry(**overrides: Any) -> dict[str, Any]:
+    body = alert_body(**overrides)
+    del body["expires_at"]
+    return body
+
+
+def ends_in(alert: dict[str, Any], before: datetime, after: datetime) -> tuple[bool, bool]:
+    """Whether the alert's end lies no earlier than ``before`` and no later than ``after``."""
+    expires = datetime.fromisoformat(alert["expires_at"].replace("Z", "+00:00"))
+    return expires >= before - timedelta(seconds=1), expires <= after
+
+
+def test_a_create_without_expires_at_runs_the_default_lifetime(client):
+    # Given a create that names no end
+    start = datetime.now(UTC)
+    # When it is sent
+    alert = created(client, without_expiry())
+    # Then the alert runs DEFAULT_ALERT_HOURS (24) and the answer says until when
+    assert ends_in(alert, start + timedelta(hours=24), datetime.now(UTC) + timedelta(hours=24)) == (True, True)
+    assert json.loads(send(client, "GET", f"/alerts/{alert['id']}").body)["expires_at"] == alert["expires_at"]
+
+
+@pytest.mark.parametrize(("default_hours", "max_hours", "hours"), [("6", "336", 6), ("48", "12", 12)])
+def test_the_default_lifetime_is_a_setting_within_the_longest(client, monkeypatch, default_hours, max_hours, hours):
+    # Given DEFAULT_ALERT_HOURS (which never reaches past MAX_ALERT_HOURS)
+    monkeypatch.setenv("DEFAULT_ALERT_HOURS", default_hours)
+    monkeypatch.setenv("MAX_ALERT_HOURS", max_hours)
+    get_settings.cache_clear()
+    api.alert_service.cache_clear()
+    start = datetime.now(UTC)
+    # When a create names no end, then it runs that long
+    alert = created(client, without_expiry())
+    assert ends_in(alert, start + timedelta(hours=hours), datetime.now(UTC) + timedelta(hours=hours)) == (True, True)
+    api.alert_service.cache_clear()
+
+
+def inline_jpeg(colour: tuple[int, int, int]) -> dict[str, str]:
+    out = io.BytesIO()
+    Image.new("RGB", (600, 800), colour).save(out, "JPEG")
+    return {"content_type": "image/jpeg", "data": base64.b64encode(out.getvalue()).decode()}
+
+
+def stored_photo_objects(aws: dict[str, str]) -> list[str]:
+    listing = boto3.client("s3").list_objects_v2(Bucket=aws["PhotosBucketName"], Prefix="photos/")
+    return sorted(item["Key"] for item in listing.get("Contents", []))
+
+
+def test_a_known_reference_with_another_photo_stores_nothing(client, aws):
+    # Given an alert created with a photo
+    first = created(client, alert_body(reference="BN-PHOTO-1", photo=inline_jpeg((90, 80, 70))))
+    photo_id = first["photo"]["id"]
+    assert len(stored_photo_objects(aws)) == 6
+    # When the same reference comes again with another photo
+    again = send(client, "POST", "/alerts", alert_body(reference="BN-PHOTO-1", photo=inline_jpeg((20, 160, 40))))
+    # Then it is the same alert (200), and no rendition of the other photo was stored
+    body = json.loads(again.body)
+    assert (again.status_code, body["id"], body["photo"]["id"]) == (200, first["id"], photo_id)
+    assert all(key.startswith(f"photos/{photo_id}/") for key in stored_photo_objects(aws))
+    assert len(stored_photo_objects(aws)) == 6
+
+
+def test_a_create_that_loses_its_reference_to_a_concurrent_one_removes_its_photo(client, aws, monkeypatch):
+    # Given an alert with a photo, and a second create of its reference that looked it up before it was written
+    first = created(client, alert_body(reference="BN-PHOTO-2", photo=inline_jpeg((90, 80, 70))))
+    monkeypatch.setattr(api.alert_service()._store, "find_by_reference", lambda reference: None)
+    # When that second create, with another photo, reaches the table
+    again = send(client, "POST", "/alerts", alert_body(reference="BN-PHOTO-2", photo=inline_jpeg((20, 160, 40))))
+    # Then it answers with the winner, and the loser's renditions are gone
+    assert (again.status_code, json.loads(again.body)["id"]) == (200, first["id"])
+    assert all(key.startswith(f"photos/{first['photo']['id']}/") for key in stored_photo_objects(aws))
+    assert len(stored_photo_objects(aws)) == 6
+
+
+def test_a_retried_create_whose_write_landed_keeps_its_photo(client, aws, monkeypatch):
+    # Given a create with a photo whose write landed but whose answer was lost, so it is sent again as it was
+    service = api.alert_service()
+    monkeypatch.setattr(service._store, "find_by_reference", lambda reference: None)
+    ids = iter([str(uuid.uuid4())] * 2)
+    monkeypatch.setattr(service, "_new_id", lambda: next(ids))
+    body = alert_body(reference="BN-PHOTO-3", photo=inline_jpeg((90, 80, 70)))
+    first = created(client, body)
+    # When the same create arrives again (the table sees its own write)
+    again = send(client, "POST", "/alerts", body)
+    # Then it is still the create, and its photo stays
+    assert (again.status_code, json.loads(again.body)["id"]) == (201, first["id"])
+    assert len(stored_photo_objects(aws)) == 6

@@ -74,7 +74,6 @@ CASES = [
     Bad("no status", 422, at("/status"), body=without("status")),
     Bad("no child", 422, at("/child"), body=without("child")),
     Bad("no area", 422, at("/area"), body=without("area")),
-    Bad("no expires_at", 422, at("/expires_at"), body=without("expires_at")),
     Bad("no child name", 422, at("/child/name"), body=alert_body(child={"age": 9})),
     # Wrong types and values
     Bad("reference is a number", 422, at("/reference"), body=alert_body(reference=123)),
@@ -274,6 +273,7 @@ CASES = [
     Bad("update of the version", 422, at("/version"), body={"version": 7}, **PATCH),
     Bad("empty update", 422, at(""), body={}, **PATCH),
     Bad("update removing the contact", 422, at("/contact"), body={"contact": None}, **PATCH),
+    Bad("update removing the end", 422, at("/expires_at"), body={"expires_at": None}, **PATCH),
     Bad("update with a bad age", 422, at("/child/age"), body={"child": {"age": 40}}, **PATCH),
     Bad("update with U+FFFF in the name", 422, at("/child/name"), body={"child": {"name": "Sanne\uffff"}}, **PATCH),
     Bad(

@@ -181,3 +181,11 @@ def test_text_xml_carries_passes_the_xml_check(text):
 def test_the_xml_check_is_a_reusable_type():
     with pytest.raises(ValidationError, match=r"U\+FFFF"):
         TypeAdapter(XmlText).validate_python("Sanne\uffff")
+
+
+def test_expires_at_may_be_left_out_of_a_create():
+    body = alert_body()
+    del body["expires_at"]
+    assert parse_model(AlertCreate, body).expires_at is None
+    assert "expires_at" not in AlertCreate.model_json_schema()["required"]
+    assert "expires_at" in AlertContent.model_json_schema()["required"]
