@@ -70,6 +70,18 @@ class AlertClosedError(KindAlarmError):
         self.state = state
 
 
+class StatusMismatchError(KindAlarmError):
+    """A message of one status (actual, exercise, test) that names an alert of another: it never acts on it."""
+
+    def __init__(self, alert_id: str, message_status: str, alert_status: str, pointer: str) -> None:
+        super().__init__(
+            f"This message is {message_status} but alert {alert_id} is {alert_status}; "
+            "an exercise or test never changes an actual alert, nor the reverse.",
+            (FieldError(f"is {message_status}, the referenced alert is {alert_status}", pointer=pointer),),
+        )
+        self.alert_status = alert_status
+
+
 class AlertBusyError(KindAlarmError):
     """Concurrent changes kept winning the race for this alert."""
 
@@ -83,6 +95,19 @@ class VersionMismatchError(KindAlarmError):
             f"If-Match names version {expected} but the alert is at version {current}; "
             "read it again and resend the change.",
             (FieldError(f"the current version is {current}", header="If-Match"),),
+        )
+        self.current = current
+
+
+class StaleReferenceError(VersionMismatchError):
+    """A CAP Update or Cancel whose ``references`` name a version of ours that the alert has moved on from."""
+
+    def __init__(self, expected: int, current: int, pointer: str) -> None:
+        KindAlarmError.__init__(
+            self,
+            f"The references name version {expected} but the alert is at version {current}; "
+            "read it again and reference its current message.",
+            (FieldError(f"names version {expected}; the current version is {current}", pointer=pointer),),
         )
         self.current = current
 

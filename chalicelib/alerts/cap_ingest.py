@@ -5,11 +5,20 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Protocol, TypeVar
 from xml.etree.ElementTree import Element
 
 from chalicelib.alerts.service import Created
-from chalicelib.errors import AlertNotFoundError, FieldError, InvalidAlertError, MalformedRequestError
+from chalicelib.errors import (
+    AlertNotFoundError,
+    FieldError,
+    InvalidAlertError,
+    MalformedRequestError,
+    StaleReferenceError,
+    StatusMismatchError,
+    VersionMismatchError,
+)
 from chalicelib.models.alert import Alert
 from chalicelib.models.audit import UNATTRIBUTED, Actor
 
@@ -173,22 +182,26 @@ def _text(element: Element, name: str) -> str | None:
     return child.text.strip() if child is not None and child.text and child.text.strip() else None
 
 
-# Where each field of our alert comes from in a CAP document, for errors found after the mapping.
+# Where each field of our alert comes from in a CAP document, for errors found after the mapping;
+# {nl} and {en} stand for the indexes of the Dutch and the English info blocks.
 SOURCES = {
     "/reference": "/alert/identifier",
     "/status": "/alert/status",
-    "/level": "/alert/info/0/severity",
-    "/child/name": "/alert/info/0/parameter/childName",
-    "/child/age": "/alert/info/0/parameter/childAge",
-    "/child/description": "/alert/info/0/description",
-    "/child": "/alert/info/0/parameter/childName",
-    "/headline": "/alert/info/0/headline",
-    "/instruction": "/alert/info/0/instruction",
-    "/last_seen": "/alert/info/0/parameter/lastSeenAt",
-    "/area": "/alert/info/0/area/0",
-    "/contact": "/alert/info/0/contact",
-    "/expires_at": "/alert/info/0/expires",
-    "/photo": "/alert/info/0/resource/0/derefUri",
+    "/level": "/alert/info/{nl}/severity",
+    "/child/name": "/alert/info/{nl}/parameter/childName",
+    "/child/age": "/alert/info/{nl}/parameter/childAge",
+    "/child/description": "/alert/info/{nl}/description",
+    "/child": "/alert/info/{nl}/parameter/childName",
+    "/headline/en": "/alert/info/{en}/headline",
+    "/headline": "/alert/info/{nl}/headline",
+    "/instruction/en": "/alert/info/{en}/instruction",
+    "/instruction": "/alert/info/{nl}/instruction",
+    "/last_seen": "/alert/info/{nl}/parameter/lastSeenAt",
+    "/area": "/alert/info/{nl}/area/0",
+    "/contact": "/alert/info/{nl}/contact",
+    "/expires_at": "/alert/info/{nl}/expires",
+    "/photo": "/alert/info/{nl}/resource/0/derefUri",
+    "/reason": "/alert/info/{nl}/parameter/cancelReason",
     "": "/alert",
 }
 HINTS = {
@@ -197,8 +210,10 @@ HINTS = {
 }
 
 
-def translated(error: InvalidAlertError) -> InvalidAlertError:
+def translated(error: InvalidAlertError, document: CapDocument | None = None) -> InvalidAlertError:
     """The same errors, pointing into the CAP document instead of the JSON alert."""
+    dutch, english = _languages(document.infos) if document is not None and document.infos else (0, None)
+    indexes = {"nl": dutch, "en": dutch if english is None else english}
     items = []
     for item in error.errors:
         pointer = item.pointer or ""
@@ -206,18 +221,26 @@ def translated(error: InvalidAlertError) -> InvalidAlertError:
             (SOURCES[key] for key in sorted(SOURCES, key=len, reverse=True) if pointer.startswith(key)), "/alert"
         )
         detail = HINTS.get(pointer, item.detail) if item.detail == "required" else item.detail
-        items.append(FieldError(detail, pointer=source))
+        items.append(FieldError(detail, pointer=source.format(**indexes)))
     return InvalidAlertError(tuple(items))
+
+
+def _languages(infos: list[dict[str, Any]]) -> tuple[int, int | None]:
+    """Which info block is Dutch (or else the first), and which English, if any."""
+    dutch = next((n for n, info in enumerate(infos) if (info["language"] or "").lower().startswith("nl")), 0)
+    english = next(
+        (n for n, info in enumerate(infos) if n != dutch and (info["language"] or "en-US").lower().startswith("en")),
+        None,
+    )
+    return dutch, english
 
 
 def alert_body(document: CapDocument) -> dict[str, Any]:
     """The JSON alert a CAP alert stands for (the child and the sighting travel as CAP parameters)."""
     if not document.infos:
         raise InvalidAlertError((FieldError("an alert needs an info block", pointer="/alert/info"),))
-    dutch = next((i for i in document.infos if (i["language"] or "").lower().startswith("nl")), document.infos[0])
-    english = next(
-        (i for i in document.infos if (i["language"] or "en-US").lower().startswith("en") and i is not dutch), None
-    )
+    nl, en = _languages(document.infos)
+    dutch, english = document.infos[nl], None if en is None else document.infos[en]
     params = dutch["parameters"]
     level = params.get("level") or ("kind_alarm" if dutch["severity"] in ("Extreme", "Severe") else "vermist_kind")
     body = {
@@ -226,7 +249,7 @@ def alert_body(document: CapDocument) -> dict[str, Any]:
         "status": STATUS.get(document.fields.get("status", ""), document.fields.get("status")),
         "child": {
             "name": params.get("childName"),
-            "age": int(params["childAge"]) if params.get("childAge", "").isdigit() else None,
+            "age": _age(params.get("childAge")),
             "description": dutch["description"],
         },
         "headline": {"nl": dutch["headline"], "en": english["headline"] if english else None},
@@ -240,6 +263,13 @@ def alert_body(document: CapDocument) -> dict[str, Any]:
         ),
     }
     return dict(_without_none(body))
+
+
+def _age(text: str | None) -> int | str | None:
+    """The child's age; anything but digits stays text, so the model names it (``int`` refuses "²", isdigit not)."""
+    if not text:
+        return None
+    return int(text) if re.fullmatch(r"[0-9]{1,3}", text) else text
 
 
 def _last_seen(info: dict[str, Any], sent: str | None) -> dict[str, Any]:
@@ -274,7 +304,20 @@ def referenced_identifiers(document: CapDocument) -> list[str]:
     return [triple.split(",")[1] for triple in document.fields.get("references", "").split() if triple.count(",") == 2]
 
 
-OWN_IDENTIFIER = re.compile(r"^kindalarm-(?P<id>[0-9a-f-]{36})-v\d+$")
+# cap_feed names each message it publishes after the alert and its version (``cap_feed.identifier``), so a
+# partner's reply to one of our messages says which version it was based on.
+OWN_IDENTIFIER = re.compile(r"^kindalarm-(?P<id>[0-9a-f-]{36})-v(?P<version>[1-9][0-9]{0,8})$")
+# Only an identifier that could be a reference is looked up (others name nothing, and keys have a size limit).
+REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$")
+REFERENCES = "/alert/references"
+
+
+@dataclass(frozen=True)
+class Referenced:
+    """The alert an Update or Cancel names, and the version of ours it names, which acts as If-Match."""
+
+    alert: Alert
+    version: int | None
 
 
 class AlertUseCases(Protocol):
@@ -304,33 +347,55 @@ class CapIngest:
             raise InvalidAlertError((FieldError(message, pointer="/alert/status"),))
         kind = document.fields["msgType"]
         if kind == "Alert":
-            return self._translated(lambda: self._alerts.create(alert_body(document), actor))
+            return _translated(lambda: self._alerts.create(alert_body(document), actor), document)
         if kind not in ("Update", "Cancel"):
             raise InvalidAlertError((FieldError(f"{kind} messages are not taken in", pointer="/alert/msgType"),))
-        target = self._referenced(document)
+        referenced = self._referenced(document)
+        target = referenced.alert
+        status = STATUS[document.fields["status"]]
+        if status != target.status:
+            raise StatusMismatchError(target.id, status, target.status, pointer="/alert/status")
         if kind == "Cancel":
             reason = (document.infos[0]["parameters"].get("cancelReason") if document.infos else None) or "withdrawn"
-            cancelled = self._translated(lambda: self._alerts.cancel(target.id, {"reason": reason}, None, actor))
-            return Created(cancelled, False)
+            cancel = partial(self._alerts.cancel, target.id, {"reason": reason}, referenced.version, actor)
+            return Created(_translated(cancel, document, referenced.version), False)
         patch = {
             key: value for key, value in alert_body(document).items() if key not in ("reference", "level", "status")
         }
-        return Created(self._translated(lambda: self._alerts.update(target.id, patch, target.version, actor)), False)
+        expected = referenced.version or target.version
+        update = partial(self._alerts.update, target.id, patch, expected, actor)
+        return Created(_translated(update, document, referenced.version), False)
 
-    def _referenced(self, document: CapDocument) -> Alert:
-        for identifier in reversed(referenced_identifiers(document)):
+    def _referenced(self, document: CapDocument) -> Referenced:
+        named = referenced_identifiers(document)
+        for identifier in reversed(named):
             own = OWN_IDENTIFIER.match(identifier)
-            try:
-                alert = self._alerts.get(own.group("id")) if own else self._alerts.find_by_reference(identifier)
-            except AlertNotFoundError:
-                alert = None
+            alert = self._own(own.group("id")) if own else self._by_reference(identifier)
             if alert is not None:
-                return alert
-        raise InvalidAlertError((FieldError("names no alert known here", pointer="/alert/references"),))
+                # A message may name several of our versions; it is based on the latest of them.
+                versions = [
+                    int(m.group("version")) for m in map(OWN_IDENTIFIER.match, named) if m and m["id"] == alert.id
+                ]
+                return Referenced(alert, max(versions, default=None))
+        raise InvalidAlertError((FieldError("names no alert known here", pointer=REFERENCES),))
 
-    @staticmethod
-    def _translated(action: Callable[[], T]) -> T:
+    def _own(self, alert_id: str) -> Alert | None:
         try:
-            return action()
-        except InvalidAlertError as error:
-            raise translated(error) from None
+            return self._alerts.get(alert_id)
+        except AlertNotFoundError:
+            return None
+
+    def _by_reference(self, identifier: str) -> Alert | None:
+        return self._alerts.find_by_reference(identifier) if REFERENCE.match(identifier) else None
+
+
+def _translated(action: Callable[[], T], document: CapDocument, named_version: int | None = None) -> T:
+    """Run a use case; its errors name the CAP document's elements, a stale named version names ``references``."""
+    try:
+        return action()
+    except InvalidAlertError as error:
+        raise translated(error, document) from None
+    except VersionMismatchError as error:
+        if named_version is None:
+            raise
+        raise StaleReferenceError(named_version, error.current, REFERENCES) from None

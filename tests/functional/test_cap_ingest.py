@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 
+import app as api
+from chalicelib.channels.cap_feed import CAP_NS
 from tests.conftest import alert_body
 from tests.functional.conftest import send
 
@@ -223,3 +226,165 @@ def test_a_deref_uri_photo_goes_through_the_photo_pipeline(client, aws):
     refused = post_cap(client, cap_alert(info.replace("image/jpeg", "image/png"), identifier="NL-BN-2026-0099"))
     assert refused.status_code == 422
     assert problem(refused)["errors"][0]["pointer"] == "/alert/info/0/resource/0/derefUri"
+
+
+def without_expires(info: str) -> str:
+    return info.replace(f"<expires>{SOON}</expires>", "")
+
+
+def test_an_alert_without_expires_runs_the_default_lifetime(client, aws):
+    # Given a CAP alert without <expires>, which CAP 1.2 allows
+    before = datetime.now(timezone.utc)
+    # When it is taken in
+    response = post_cap(client, cap_alert(without_expires(dutch_info())))
+    # Then it is created, and the answer shows when it ends: DEFAULT_ALERT_HOURS (24) from now
+    body = json.loads(response.body)
+    assert response.status_code == 201, body
+    expires = instant(body["expires_at"])
+    assert (
+        before + timedelta(hours=24) - timedelta(seconds=1)
+        <= expires
+        <= datetime.now(timezone.utc) + timedelta(hours=24)
+    )
+
+
+def test_an_update_without_expires_keeps_the_end(client, aws):
+    created = json.loads(post_cap(client, cap_alert(dutch_info())).body)
+    reference = f"burgernet@politie.nl,NL-BN-2026-0042,{NOW}"
+    update = cap_alert(
+        without_expires(dutch_info(name="Zoë de Jong")),
+        identifier="NL-BN-2026-0043",
+        msg_type="Update",
+        references=reference,
+    )
+    updated = json.loads(post_cap(client, update).body)
+    assert (updated["version"], updated["expires_at"]) == (2, created["expires_at"])
+
+
+@pytest.mark.parametrize(
+    ("alert_status", "message_status", "msg_type"),
+    [
+        ("Actual", "Exercise", "Update"),
+        ("Actual", "Test", "Cancel"),
+        ("Exercise", "Actual", "Cancel"),
+        ("Test", "Exercise", "Update"),
+    ],
+)
+def test_a_message_never_acts_on_an_alert_of_another_status(client, aws, alert_status, message_status, msg_type):
+    # Given an alert of one status
+    created = json.loads(post_cap(client, cap_alert(dutch_info(), status=alert_status)).body)
+    # When a message of another status references it
+    message = cap_alert(
+        dutch_info(name="Zoë de Jong") if msg_type == "Update" else "",
+        identifier="NL-BN-2026-0050",
+        msg_type=msg_type,
+        status=message_status,
+        references=f"burgernet@politie.nl,NL-BN-2026-0042,{NOW}",
+    )
+    response = post_cap(client, message)
+    # Then it is refused with 409, naming the status
+    assert response.status_code == 409, response.body
+    body = problem(response)
+    assert [error["pointer"] for error in body["errors"]] == ["/alert/status"]
+    assert message_status.lower() in body["detail"] and alert_status.lower() in body["detail"]
+    # And the alert is as it was
+    current = json.loads(send(client, "GET", f"/alerts/{created['id']}").body)
+    assert (current["version"], current["state"], current["child"]["name"]) == (1, "active", "Zoë Jansen")
+
+
+def our_message(client, fan_out, alert_id: str) -> str:
+    """How a partner replying to our current CAP message names it: sender,identifier,sent."""
+    fan_out.runner.drain()
+    root = ET.fromstring(client.http.get(f"/alerts/{alert_id}/cap").body)
+    return ",".join(root.findtext(f"{{{CAP_NS}}}{name}") or "" for name in ("sender", "identifier", "sent"))
+
+
+def test_a_reference_to_our_message_acts_as_if_match_on_its_version(client, fan_out):
+    # Given an alert whose version 1 a partner saw in our feed, and which then moved on to version 2
+    original = json.loads(send(client, "POST", "/alerts", alert_body()).body)
+    first = our_message(client, fan_out, original["id"])
+    assert f"kindalarm-{original['id']}-v1" in first
+    path = f"/alerts/{original['id']}"
+    assert send(client, "PATCH", path, {"contact": {"phone": "112"}}, **{"If-Match": '"1"'}).status_code == 200
+    # When the partner sends an Update and a Cancel based on version 1
+    update = cap_alert(dutch_info(name="Zoë de Jong"), identifier="P-1", msg_type="Update", references=first)
+    cancel = cap_alert("", identifier="P-2", msg_type="Cancel", references=first)
+    # Then both are refused as stale (412), naming the references and the current version
+    for message in (update, cancel):
+        response = post_cap(client, message)
+        assert response.status_code == 412, response.body
+        body = problem(response)
+        assert body["current_version"] == 2
+        assert [error["pointer"] for error in body["errors"]] == ["/alert/references"]
+    assert json.loads(send(client, "GET", path).body)["state"] == "active"
+    # While an Update based on the current version applies
+    second = our_message(client, fan_out, original["id"])
+    updated = post_cap(
+        client,
+        cap_alert(dutch_info(name="Zoë de Jong"), identifier="P-3", msg_type="Update", references=f"{first} {second}"),
+    )
+    assert updated.status_code == 200, updated.body
+    assert (json.loads(updated.body)["version"], json.loads(updated.body)["child"]["name"]) == (3, "Zoë de Jong")
+    # And a Cancel naming that version after it moved on is stale, one naming the current version cancels
+    assert post_cap(client, cap_alert("", identifier="P-4", msg_type="Cancel", references=second)).status_code == 412
+    third = our_message(client, fan_out, original["id"])
+    cancelled = post_cap(client, cap_alert("", identifier="P-5", msg_type="Cancel", references=third))
+    assert (cancelled.status_code, json.loads(cancelled.body)["state"]) == (200, "cancelled")
+
+
+@pytest.mark.parametrize(
+    ("info", "pointer"),
+    [
+        (dutch_info(name="Zo\ufdd0ë"), "/alert/info/0/parameter/childName"),
+        (dutch_info().replace("gele jas", "gele jas\U0001ffff"), "/alert/info/0/description"),
+        (
+            dutch_info()
+            + dutch_info().replace("nl-NL", "en-GB").replace("Zoë (7) vermist in Utrecht", "Zoë (7) missing\ufdef"),
+            "/alert/info/1/headline",
+        ),
+    ],
+    ids=["name", "description", "English headline"],
+)
+def test_text_xml_should_not_carry_is_refused_on_its_element(client, aws, info, pointer):
+    # Given a CAP alert holding a noncharacter, which XML 1.0 parses but feeds must not carry
+    response = post_cap(client, cap_alert(info))
+    # Then it is refused, naming the element it came in
+    assert response.status_code == 422, response.body
+    assert [error["pointer"] for error in problem(response)["errors"]] == [pointer]
+
+
+@pytest.mark.parametrize("char", ["&#xFFFF;", "&#xFFFE;", "&#x1;", "\uffff"])
+def test_text_xml_cannot_carry_does_not_even_parse(client, aws, char):
+    response = post_cap(client, cap_alert(dutch_info(name=f"Zo{char}ë")))
+    assert response.status_code == 400
+    problem(response)
+
+
+@pytest.mark.parametrize("age", ["²", "٣", "7 jaar", "-1"])
+def test_a_child_age_that_is_no_number_is_named(client, aws, age):
+    response = post_cap(client, cap_alert(dutch_info().replace("<value>7</value>", f"<value>{age}</value>")))
+    assert response.status_code == 422, response.body
+    assert [error["pointer"] for error in problem(response)["errors"]] == ["/alert/info/0/parameter/childAge"]
+
+
+@pytest.mark.parametrize(
+    "identifier", ["x" * 3000, "NL&amp;BN", "kindalarm-0f8fad5b-d9cb-469f-a165-70867728950e-v99999999999"]
+)
+def test_references_that_name_nothing_we_know_are_refused(client, aws, monkeypatch, identifier):
+    # Given the alert table, which in DynamoDB refuses keys over 2,048 bytes with an error (moto does not)
+    store = api.alert_service()._store
+    looked_up: list[str] = []
+    original = store.find_by_reference
+
+    def find_by_reference(reference: str) -> Any:
+        looked_up.append(reference)
+        return original(reference)
+
+    monkeypatch.setattr(store, "find_by_reference", find_by_reference)
+    # When a Cancel names an identifier that no alert can have
+    references = f"burgernet@politie.nl,{identifier},{NOW}"
+    response = post_cap(client, cap_alert("", identifier="NL-BN-2", msg_type="Cancel", references=references))
+    # Then it is refused on references, and the table was not asked about it
+    assert response.status_code == 422, response.body
+    assert [error["pointer"] for error in problem(response)["errors"]] == ["/alert/references"]
+    assert looked_up == []
