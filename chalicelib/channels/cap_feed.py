@@ -265,6 +265,8 @@ class FeedIndex:
     @classmethod
     def parse(cls, data: bytes) -> FeedIndex:
         stored = json.loads(data)
+        if "alerts" not in stored:  # the index before versions: alert id → entry, each at an unknown version
+            return cls(alerts={alert_id: {"version": 0, "entry": entry} for alert_id, entry in stored.items()})
         return cls(int(stored["generation"]), str(stored["updated"]), dict(stored["alerts"]))
 
     def dump(self) -> bytes:

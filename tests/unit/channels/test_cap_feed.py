@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime, timezone
@@ -283,3 +284,20 @@ def test_the_atom_feed_is_only_replaced_by_one_built_from_a_newer_index():
     # Then the newer document stays
     assert files.files["feed.atom"] == newest
     assert sorted(listed(files)) == sorted([one.id, "other"])
+
+
+def test_an_index_written_before_versions_is_read_and_carried_on():
+    # Given the index as the single writer kept it: alert id → entry
+    files = MemoryFeedFiles()
+    listed_before = FeedEntry("0f8fad5b-d9cb-469f-a165-70867728950e", "kindalarm-x-v1", "oud", cap_time(NOW))
+    files.files["index.json"] = FeedFile(json.dumps({listed_before.alert_id: asdict(listed_before)}).encode(), '"0"')
+    channel = CapFeedChannel(files, NoPhotos(), SENDER, "https://kindalarm.example")
+    # When the next alert is published and the old one is cancelled
+    newer = lifecycle.new_alert(
+        parse_model(AlertCreate, alert_body(reference="BN-NEXT")), "9b2f3c1e-4d5a-4e6f-8a7b-0c1d2e3f4a5b", NOW
+    )
+    channel.deliver(channel.render(newer), PUBLIC, "d1", None)
+    assert sorted(listed(files)) == sorted([listed_before.alert_id, newer.id])
+    channel.retract(lifecycle.cancel(alert(), "found", NOW), PUBLIC, None, "d2")
+    # Then both writes built on it
+    assert listed(files) == [newer.id]
