@@ -30,6 +30,8 @@ class Settings(BaseModel):
     # Days a cancelled or expired alert keeps the child's details before they are erased (audit records stay).
     retention_days: int = Field(default=30, ge=1, le=3650)
     public_base_url: str = ""
+    # The public site (the official alert pages) that posts, pushes and feeds link to.
+    public_site_url: str = "https://kindalarm.burgernet.nl"
     problem_base_uri: str = "https://kindalarm.burgernet.nl/problems/"
 
     # Fan-out. ARNs come from the stack (merge template in AWS, stack outputs locally).

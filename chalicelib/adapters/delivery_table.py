@@ -1,12 +1,19 @@
-"""Delivery records in the alerts table, beside their alert: sort key ``DELIVERY#<channel>``."""
+"""Delivery records in the alerts table, beside their alert: sort key ``DELIVERY#<channel>``.
+
+A record is written in steps, so what a partner did is never lost with the function that asked it: ``begin``
+claims the record for a version, ``put_target`` writes one target's state before and after each partner call,
+``finish`` writes the summary. Every step is conditional on the version, so a worker that was overtaken by a
+newer version learns it (``StaleWriteError``) instead of overwriting the newer one's results.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from chalicelib.adapters.alert_table import from_item, items_under, to_item
 from chalicelib.alerts.store import StaleWriteError
-from chalicelib.models.events import DeliveryRecord
+from chalicelib.models.events import DeliveryRecord, DeliveryState, TargetResult
 from chalicelib.models.validation import parse_model
 
 DELIVERY_PREFIX = "DELIVERY#"
@@ -28,21 +35,83 @@ class DeliveryTable:
         item = response.get("Item")
         return parse_model(DeliveryRecord, from_item(item)) if item else None
 
-    def put(self, record: DeliveryRecord, previous: DeliveryRecord | None) -> None:
-        """Store ``record`` if the stored one is still ``previous``: two workers never overwrite each other."""
-        item = {**to_item(record), **delivery_key(record.alert_id, record.channel), "kind": {"S": "delivery"}}
-        if previous is None:
-            condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"}
-        else:
-            condition = {
-                "ConditionExpression": "updated_at = :seen",
-                "ExpressionAttributeValues": {":seen": {"S": previous.model_dump(mode="json")["updated_at"]}},
-            }
-        try:
-            self._client.put_item(TableName=self._table, Item=item, **condition)
-        except self._client.exceptions.ConditionalCheckFailedException:
-            raise StaleWriteError(f"{record.alert_id}/{record.channel}") from None
+    def begin(self, alert_id: str, channel: str, version: int, state: DeliveryState, now: str) -> None:
+        """Claim the record for ``version`` (keeping what earlier versions reached), unless a newer one holds it."""
+        self._update(
+            alert_id,
+            channel,
+            "SET #version = :version, #state = :state, #updated_at = :now, "
+            "#created_at = if_not_exists(#created_at, :now), #targets = if_not_exists(#targets, :empty), "
+            "#kind = :kind, #alert_id = :alert_id, #channel = :channel REMOVE #delivered_at, #seconds_to_delivery",
+            "attribute_not_exists(pk) OR #version <= :version",
+            {
+                ":version": {"N": str(version)},
+                ":state": {"S": state},
+                ":now": {"S": now},
+                ":empty": {"M": {}},
+                ":kind": {"S": "delivery"},
+                ":alert_id": {"S": alert_id},
+                ":channel": {"S": channel},
+            },
+        )
+
+    def put_target(self, alert_id: str, channel: str, version: int, name: str, result: TargetResult) -> None:
+        """One target's state, written the moment it is known, while the record still belongs to ``version``."""
+        self._update(
+            alert_id,
+            channel,
+            "SET #targets.#target = :result",
+            "#version = :version",
+            {":version": {"N": str(version)}, ":result": {"M": to_item(result)}},
+            target=name,
+        )
+
+    def finish(self, record: DeliveryRecord) -> None:
+        """The summary of a version's delivery; the targets were written one by one before."""
+        fields = to_item(record)
+        present = [name for name in _SUMMARY if name in fields]
+        absent = [name for name in _SUMMARY if name not in fields]
+        expression = "SET " + ", ".join(f"#{name} = :{name}" for name in present)
+        if absent:
+            expression += " REMOVE " + ", ".join(f"#{name}" for name in absent)
+        values = {f":{name}": fields[name] for name in present}
+        self._update(
+            record.alert_id,
+            record.channel,
+            expression,
+            "#version = :version",
+            {**values, ":version": fields["version"]},
+        )
 
     def for_alert(self, alert_id: str) -> list[DeliveryRecord]:
         items = items_under(self._client, self._table, alert_id, DELIVERY_PREFIX)
         return [parse_model(DeliveryRecord, from_item(item)) for item in items]
+
+    def _update(
+        self,
+        alert_id: str,
+        channel: str,
+        expression: str,
+        condition: str,
+        values: dict[str, Any],
+        target: str | None = None,
+    ) -> None:
+        # Every attribute goes by a placeholder: several of these names are reserved words in DynamoDB.
+        text = f"{expression} {condition}"
+        names = {f"#{name}": name for name in re.findall(r"#([a-z_]+)", text) if name != "target"}
+        if target is not None:
+            names["#target"] = target
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=delivery_key(alert_id, channel),
+                UpdateExpression=expression,
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        except self._client.exceptions.ConditionalCheckFailedException:
+            raise StaleWriteError(f"{alert_id}/{channel}") from None
+
+
+_SUMMARY = ("state", "attempts", "detail", "updated_at", "delivered_at", "seconds_to_delivery")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import time
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -12,8 +14,27 @@ import urllib3
 from chalicelib.adapters.webhooks import PartnerError
 
 GRAPH_VERSION = "v21.0"
+# How far back an account's posts are searched for our own: far more than the police post between two retries.
+RECENT_POSTS = 100
+_LINK = re.compile(r"https?://\S+")
 # Meta signals rate limits with these error codes (HTTP 400/403) rather than 429.
 _META_THROTTLE_CODES = {4, 17, 32, 613}
+
+
+@dataclass(frozen=True)
+class SocialPost:
+    """A post on an account as the platform lists it: its id and the links it carries (expanded, not t.co)."""
+
+    id: str
+    links: tuple[str, ...]
+
+    def fragment_for(self, page: str) -> str | None:
+        """The fragment of this post's link to ``page`` ("" without one), or None when it does not link there."""
+        for link in self.links:
+            address, _, fragment = link.partition("#")
+            if address.rstrip("/") == page.rstrip("/"):
+                return fragment
+        return None
 
 
 class SocialClient:
@@ -40,6 +61,32 @@ class SocialClient:
     def x_delete(self, base: str, token: str, post_id: str) -> None:
         url = f"{base}/2/tweets/{quote(post_id, safe='')}"
         self._call("DELETE", url, {"Authorization": f"Bearer {token}"}, missing_ok=True)
+
+    def x_recent_posts(self, base: str, token: str, user_id: str | None) -> list[SocialPost]:
+        """The account's latest posts, newest first, with their links expanded (X shortens them in the text)."""
+        headers = {"Authorization": f"Bearer {token}"}
+        if user_id is None:
+            user_id = str(self._call("GET", f"{base}/2/users/me", headers)["data"]["id"])
+        query = urlencode({"max_results": RECENT_POSTS, "tweet.fields": "entities"})
+        listed = self._call("GET", f"{base}/2/users/{quote(user_id, safe='')}/tweets?{query}", headers)
+        return [
+            SocialPost(
+                str(post["id"]),
+                tuple(
+                    str(url.get("expanded_url") or url.get("url")) for url in post.get("entities", {}).get("urls", [])
+                ),
+            )
+            for post in listed.get("data", [])
+        ]
+
+    def facebook_recent_posts(self, base: str, token: str, page_id: str) -> list[SocialPost]:
+        """The page's latest posts, newest first, with the links written in their message."""
+        query = urlencode({"fields": "id,message", "limit": RECENT_POSTS, "access_token": token})
+        listed = self._call("GET", f"{base}/{GRAPH_VERSION}/{quote(page_id, safe='')}/posts?{query}", {})
+        return [
+            SocialPost(str(post["id"]), tuple(_LINK.findall(str(post.get("message", "")))))
+            for post in listed.get("data", [])
+        ]
 
     def facebook_photo(self, base: str, token: str, page_id: str, message: str, image: bytes) -> str:
         fields = {"message": message, "access_token": token, "source": ("card.png", image, "image/png")}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import TYPE_CHECKING
 
 from chalicelib import metrics
@@ -95,9 +95,11 @@ def build_channel(name: str, settings: Settings, photos: PhotoService) -> Channe
     if name == "social_media":
         from chalicelib.adapters.social import SocialClient
         from chalicelib.channels.social_media import SocialMediaChannel
+        from chalicelib.links import public_page
 
         client = SocialClient(settings.webhook_timeout_seconds)
-        return SocialMediaChannel(client, secrets, photos, found_notice=settings.social_found_notice)
+        page = partial(public_page, settings.public_site_url)
+        return SocialMediaChannel(client, secrets, photos, page, found_notice=settings.social_found_notice)
     raise LookupError(f"no channel named {name}")
 
 

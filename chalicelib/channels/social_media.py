@@ -1,8 +1,16 @@
-"""social_media: a post with the social card on every police account (X, Facebook); retraction deletes them."""
+"""social_media: a post with the social card on every police account (X, Facebook); retraction deletes them.
+
+Every post carries the alert's public page as its link, with the version as the fragment (``#v3``): the link
+marks the post as ours and this alert's. X and Graph take no idempotency key, so before posting the channel
+looks for its own posts of the alert: a retry after a lost answer adopts the post it finds for this version
+instead of making a second one, and posts of older versions go. A retraction deletes every post with the link.
+"""
 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from chalicelib.adapters.social import SocialClient
@@ -12,6 +20,8 @@ from chalicelib.models.alert import Alert
 
 NAME = "social_media"
 X_LIMIT = 280
+# X counts every link as 23 characters, whatever its length; the link goes on a line of its own.
+LINK_WEIGHT = 1 + 23
 BANNER = {"kind_alarm": "🚨 KIND ALARM", "vermist_kind": "VERMIST KIND"}
 FOUND_NOTICE = "Het vermiste kind is gevonden. Dank voor het delen en uw hulp. Verwijder de oproep uit uw tijdlijn."
 
@@ -24,8 +34,9 @@ class Photos(Protocol):
     def master(self, photo_id: str | None) -> bytes | None: ...
 
 
-def post_text(alert: Alert, limit: int = X_LIMIT) -> str:
-    """The Dutch post, fitted to X's weighted count: optional parts go first, then the headline shortens."""
+def post_text(alert: Alert, limit: int = X_LIMIT - LINK_WEIGHT) -> str:
+    """The Dutch post without its link, fitted to X's weighted count less the link's: optional parts go first,
+    then the headline shortens."""
     must = [BANNER[alert.level], alert.headline.nl]
     optional = [alert.child.description or "", alert.instruction.nl]
     closing = f"Bel {alert.contact.phone}."
@@ -85,13 +96,40 @@ def check_renderable(alert: Alert) -> None:
     post_text(alert)
 
 
+def with_link(text: str, link: str) -> str:
+    return f"{text}\n{link}"
+
+
+def post_link(page: str, version: int) -> str:
+    return f"{page}#v{version}"
+
+
+NOTICE_FRAGMENT = "gevonden"
+
+
+@dataclass(frozen=True)
+class OwnPost:
+    """A post of ours about the alert; the fragment of its link says which version (``v3``) or the notice."""
+
+    id: str
+    fragment: str | None
+
+
 class SocialMediaChannel:
     name = NAME
 
-    def __init__(self, client: SocialClient, secrets: Secrets, photos: Photos, found_notice: bool = True) -> None:
+    def __init__(
+        self,
+        client: SocialClient,
+        secrets: Secrets,
+        photos: Photos,
+        public_page: Callable[[str], str],
+        found_notice: bool = True,
+    ) -> None:
         self._client = client
         self._secrets = secrets
         self._photos = photos
+        self._public_page = public_page
         self._found_notice = found_notice
 
     def render(self, alert: Alert) -> dict[str, Any]:
@@ -100,26 +138,55 @@ class SocialMediaChannel:
         card = VisualContent(
             alert.level, alert.child.name, alert.headline.nl, alert.contact.phone, self._photos.master(alert.photo_id)
         )
-        return {"text": post_text(alert), "image": render_visual(card, (1200, 675), "social_card")}
+        page = self._public_page(alert.id)
+        return {
+            "text": with_link(post_text(alert), post_link(page, alert.version)),
+            "image": render_visual(card, (1200, 675), "social_card"),
+            "page": page,
+            "version": alert.version,
+        }
 
     def deliver(
         self, content: dict[str, Any], target: PartnerTarget, delivery_id: str, previous: str | None
     ) -> str | None:
-        # An update replaces the post: the old one goes first, so a failure never leaves two.
-        if previous is not None:
-            self._delete(target, previous)
+        ours = self._own_posts(target, content["page"])
+        current = [post for post in ours if post.fragment == f"v{content['version']}"]
+        # An update replaces the post: the older ones go first, so a failure never leaves two.
+        older = [post.id for post in ours if post not in current and post.fragment != NOTICE_FRAGMENT]
+        for post_id in _unique([*older, *([previous] if previous else [])]):
+            if post_id not in {post.id for post in current}:
+                self._delete(target, post_id)
+        if current:
+            # An earlier attempt posted this version and its answer was lost: keep that post, and only that one.
+            for duplicate in current[1:]:
+                self._delete(target, duplicate.id)
+            return current[0].id
         token, base = self._secrets.get(target.secret_parameter), str(target.url).rstrip("/")
         if target.platform == "x":
             return self._client.x_post(base, token, content["text"], content["image"])
         return self._client.facebook_photo(base, token, target.account_id or "me", content["text"], content["image"])
 
     def retract(self, alert: Alert, target: PartnerTarget, reference: str | None, delivery_id: str) -> None:
-        if reference is not None:
-            self._delete(target, reference)
-        if self._found_notice and alert.cancellation is not None and alert.cancellation.reason == "found":
+        page = self._public_page(alert.id)
+        ours = self._own_posts(target, page)
+        posts = [post.id for post in ours if post.fragment != NOTICE_FRAGMENT]
+        for post_id in _unique([*([reference] if reference else []), *posts]):
+            self._delete(target, post_id)
+        found = alert.cancellation is not None and alert.cancellation.reason == "found"
+        noticed = any(post.fragment == NOTICE_FRAGMENT for post in ours)
+        if self._found_notice and found and target.platform == "x" and not noticed:
             token, base = self._secrets.get(target.secret_parameter), str(target.url).rstrip("/")
-            if target.platform == "x":
-                self._client.x_post(base, token, FOUND_NOTICE, None)
+            self._client.x_post(base, token, with_link(FOUND_NOTICE, f"{page}#{NOTICE_FRAGMENT}"), None)
+
+    def _own_posts(self, target: PartnerTarget, page: str) -> list[OwnPost]:
+        """The account's recent posts that link to this alert's page, newest first."""
+        token, base = self._secrets.get(target.secret_parameter), str(target.url).rstrip("/")
+        if target.platform == "x":
+            recent = self._client.x_recent_posts(base, token, target.account_id)
+        else:
+            recent = self._client.facebook_recent_posts(base, token, target.account_id or "me")
+        ours = [OwnPost(post.id, post.fragment_for(page)) for post in recent]
+        return [post for post in ours if post.fragment is not None]
 
     def _delete(self, target: PartnerTarget, post_id: str) -> None:
         token, base = self._secrets.get(target.secret_parameter), str(target.url).rstrip("/")
@@ -127,3 +194,7 @@ class SocialMediaChannel:
             self._client.x_delete(base, token, post_id)
         else:
             self._client.facebook_delete(base, token, post_id)
+
+
+def _unique(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(items))

@@ -1,15 +1,20 @@
-"""One channel's work for one alert event: load, skip what is stale, render, deliver or retract, record."""
+"""One channel's work for one alert event: load, skip what is stale, render, deliver or retract, record.
+
+What a partner did is never lost with the function that asked it: each target is recorded as ``sending`` (or
+``retracting``) before its partner call and with its result the moment that is known. A retraction trusts no
+absence: it retracts at every target of the alert's audience, whatever the record says (or when there is none).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 from typing import Any, Protocol
 
 from chalicelib.adapters.webhooks import PartnerError
 from chalicelib.alerts.lifecycle import TERMINAL_STATES
+from chalicelib.alerts.store import StaleWriteError
 from chalicelib.channels.base import Channel, ContentError
 from chalicelib.channels.targets import PartnerDirectory, PartnerTarget, audience_for, targets_for
 from chalicelib.clock import utc_now
@@ -33,7 +38,15 @@ class AlertReader(Protocol):
 class DeliveryStore(Protocol):
     def get(self, alert_id: str, channel: str) -> DeliveryRecord | None: ...
 
-    def put(self, record: DeliveryRecord, previous: DeliveryRecord | None) -> None: ...
+    def begin(self, alert_id: str, channel: str, version: int, state: DeliveryState, now: str) -> None: ...
+
+    def put_target(self, alert_id: str, channel: str, version: int, name: str, result: TargetResult) -> None: ...
+
+    def finish(self, record: DeliveryRecord) -> None: ...
+
+
+class _Overtaken(Exception):
+    """A newer version of the alert holds the delivery record: this worker's version is done with."""
 
 
 @dataclass
@@ -42,6 +55,17 @@ class _Outcome:
     targets: dict[str, TargetResult]
     detail: str | None = None
     retry_after: float | None = None
+
+
+@dataclass(frozen=True)
+class _Step:
+    """One partner call for one target: what it does, and the states before and after."""
+
+    target: PartnerTarget
+    before: TargetResult | None
+    action: Callable[[], Any]
+    pending: DeliveryState
+    success: DeliveryState
 
 
 class ChannelWorker:
@@ -73,13 +97,28 @@ class ChannelWorker:
         if previous and previous.version >= alert.version and previous.state in ("delivered", "retracted"):
             self._log("duplicate event skipped", alert.id, alert.version)
             return previous
+        try:
+            return self._work(alert, previous)
+        except _Overtaken:
+            self._log("overtaken by a newer version", alert.id, alert.version)
+            return None
+
+    def _work(self, alert: Alert, previous: DeliveryRecord | None) -> DeliveryRecord:
+        retracting = alert.state in TERMINAL_STATES
+        try:
+            self._records.begin(
+                alert.id, self._channel.name, alert.version, "retracting" if retracting else "sending", self._now()
+            )
+        except StaleWriteError:
+            raise _Overtaken from None
         targets = targets_for(self._directory, self._channel.name, alert.status)
-        if alert.state in TERMINAL_STATES:
-            outcome = self._retract(alert, previous, targets)
-        else:
-            outcome = self._publish(alert, previous, targets)
+        shown = dict(previous.targets) if previous else {}
+        outcome = self._retract(alert, shown, targets) if retracting else self._publish(alert, shown, targets)
         record = self._record(alert, previous, outcome)
-        self._records.put(record, previous)
+        try:
+            self._records.finish(record)
+        except StaleWriteError:
+            raise _Overtaken from None
         if self._on_recorded is not None:
             self._on_recorded(record)
         self._log(f"delivery {record.state}", alert.id, alert.version, targets=_states(record))
@@ -87,54 +126,85 @@ class ChannelWorker:
             raise DeliveryFailedError(record.detail or "delivery failed", outcome.retry_after)
         return record
 
-    def _publish(self, alert: Alert, previous: DeliveryRecord | None, targets: tuple[PartnerTarget, ...]) -> _Outcome:
+    def _publish(self, alert: Alert, shown: dict[str, TargetResult], targets: tuple[PartnerTarget, ...]) -> _Outcome:
         try:
             content = self._channel.render(alert)
         except ContentError as error:
-            return _Outcome("failed", dict(previous.targets) if previous else {}, f"content: {error}")
-        results = dict(previous.targets) if previous else {}
+            return _Outcome("failed", shown, f"content: {error}")
+        results = dict(shown)
         for target in targets:
-            done = results.get(target.name)
-            if done and done.version == alert.version and done.state == "delivered":
+            before = results.get(target.name)
+            if before and before.version == alert.version and before.state == "delivered":
                 continue
-            shown = done.reference if done else None
-            deliver = partial(self._channel.deliver, content, target, self._delivery_id(alert, target), shown)
-            results[target.name] = self._attempt(alert, done, deliver, "delivered")
+            reference = before.reference if before else None
+            delivery_id = self._delivery_id(alert, target)
+
+            def deliver(target: PartnerTarget = target, delivery_id: str = delivery_id, shown: Any = reference) -> Any:
+                return self._channel.deliver(content, target, delivery_id, shown)
+
+            results[target.name] = self._attempt(alert, _Step(target, before, deliver, "sending", "delivered"))
         detail = None if targets else f"no {audience_for(alert.status)} targets are configured"
         return _summarise(results, alert.version, "delivered", detail)
 
-    def _retract(self, alert: Alert, previous: DeliveryRecord | None, targets: tuple[PartnerTarget, ...]) -> _Outcome:
-        if previous is None:
-            return _Outcome("retracted", {}, "nothing had been shown")
-        by_name = {target.name: target for target in targets}
-        results = dict(previous.targets)
-        for name, shown in previous.targets.items():
-            target = by_name.get(name)
-            if shown.state == "retracted" or target is None:
+    def _retract(self, alert: Alert, shown: dict[str, TargetResult], targets: tuple[PartnerTarget, ...]) -> _Outcome:
+        # Every target of the audience, not only those the record names: a worker that died after a partner
+        # took the alert left no record of it, and a retraction for an alert a partner never saw is harmless.
+        results = dict(shown)
+        for target in targets:
+            before = results.get(target.name)
+            if before and before.version == alert.version and before.state == "retracted":
                 continue
-            retract = partial(self._channel.retract, alert, target, shown.reference, self._delivery_id(alert, target))
-            results[name] = self._attempt(alert, shown, retract, "retracted")
+            reference = before.reference if before else None
+            delivery_id = self._delivery_id(alert, target)
+
+            def retract(target: PartnerTarget = target, delivery_id: str = delivery_id, shown: Any = reference) -> Any:
+                return self._channel.retract(alert, target, shown, delivery_id)
+
+            results[target.name] = self._attempt(alert, _Step(target, before, retract, "retracting", "retracted"))
         return _summarise(results, alert.version, "retracted", None)
 
-    def _attempt(
-        self, alert: Alert, before: TargetResult | None, action: Callable[[], Any], success: DeliveryState
-    ) -> TargetResult:
+    def _attempt(self, alert: Alert, step: _Step) -> TargetResult:
+        before = step.before
         attempts = (before.attempts if before and before.version == alert.version else 0) + 1
-        now = self._clock()
+        reference = before.reference if before else None
+        delivery_id = self._delivery_id(alert, step.target)
+        pending = TargetResult(
+            state=step.pending,
+            version=alert.version,
+            attempts=attempts,
+            reference=reference,
+            delivery_id=delivery_id,
+            updated_at=self._clock(),
+        )
+        self._put_target(alert, step.target.name, pending)
+        result = _result_of(step.action, pending, step.success, self._clock)
+        if result.state == "failed" and result.detail and result.detail.startswith("unexpected"):
+            self._log("target failed", alert.id, alert.version, target=step.target.name, error=result.detail)
         try:
-            reference = action()
-        except PartnerError as error:
-            return TargetResult(
-                state="failed",
-                version=alert.version,
-                attempts=attempts,
-                reference=before.reference if before else None,
-                detail=str(error),
-                retry_after=error.retry_after,
-                updated_at=now,
-            )
-        kept = reference if isinstance(reference, str) else (before.reference if before else None)
-        return TargetResult(state=success, version=alert.version, attempts=attempts, reference=kept, updated_at=now)
+            self._records.put_target(alert.id, self._channel.name, alert.version, step.target.name, result)
+        except StaleWriteError:
+            # The partner acted for this version while a newer one took over: bring it to the newest at once.
+            self._catch_up(alert.id, step.target, result.reference)
+            raise _Overtaken from None
+        return result
+
+    def _put_target(self, alert: Alert, name: str, result: TargetResult) -> None:
+        try:
+            self._records.put_target(alert.id, self._channel.name, alert.version, name, result)
+        except StaleWriteError:
+            raise _Overtaken from None
+
+    def _catch_up(self, alert_id: str, target: PartnerTarget, reference: str | None) -> None:
+        """Show the newest version at ``target`` (or take the alert down there), over what this worker just did."""
+        current = self._alerts.get(alert_id)
+        if current is None:
+            return
+        delivery_id = self._delivery_id(current, target)
+        self._log("catching up with a newer version", alert_id, current.version, target=target.name)
+        if current.state in TERMINAL_STATES:
+            self._channel.retract(current, target, reference, delivery_id)
+        else:
+            self._channel.deliver(self._channel.render(current), target, delivery_id, reference)
 
     def _record(self, alert: Alert, previous: DeliveryRecord | None, outcome: _Outcome) -> DeliveryRecord:
         now = self._clock()
@@ -155,12 +225,34 @@ class ChannelWorker:
             seconds_to_delivery=round((now - alert.updated_at).total_seconds(), 3) if delivered else None,
         )
 
+    def _now(self) -> str:
+        return self._clock().isoformat()
+
     def _delivery_id(self, alert: Alert, target: PartnerTarget) -> str:
         # Stable across retries, so a partner that got a delivery twice can tell.
         return f"{alert.id}.v{alert.version}.{self._channel.name}.{target.name}"
 
     def _log(self, message: str, alert_id: str, version: int, **extra: Any) -> None:
         logger.info(message, extra={"channel": self._channel.name, "alert_id": alert_id, "version": version, **extra})
+
+
+def _result_of(
+    action: Callable[[], Any], pending: TargetResult, success: DeliveryState, clock: Callable[[], datetime]
+) -> TargetResult:
+    """The target's state after its partner call. Any error of one target stays with that target."""
+    try:
+        reference = action()
+    except PartnerError as error:
+        detail, retry_after = str(error), error.retry_after
+    except Exception as error:  # noqa: BLE001 - whatever one target raises must not cost the others their results
+        # Only the type: an unexpected error's text may quote partner data.
+        detail, retry_after = f"unexpected {type(error).__name__}", None
+    else:
+        kept = reference if isinstance(reference, str) else pending.reference
+        return pending.model_copy(update={"state": success, "reference": kept, "updated_at": clock()})
+    return pending.model_copy(
+        update={"state": "failed", "detail": detail, "retry_after": retry_after, "updated_at": clock()}
+    )
 
 
 def _summarise(results: dict[str, TargetResult], version: int, success: DeliveryState, detail: str | None) -> _Outcome:

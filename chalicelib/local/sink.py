@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import sys
 import threading
 import time
@@ -41,6 +42,8 @@ class Misbehaviour:
     times: int | None = None  # None: until told otherwise
     delay_seconds: float = 0.0
     retry_after: int | None = None
+    # Only requests of this method and path (e.g. "POST /2/tweets"), for a social platform; None: every request.
+    request: str | None = None
 
 
 class PartnerSink:
@@ -81,7 +84,7 @@ class PartnerSink:
 
     def social(self, request: SocialRequest) -> tuple[int, dict[str, Any], dict[str, str]]:
         """The X and Graph API calls this sink answers, on their real paths below the account prefix."""
-        failure = self._take_misbehaviour(request.partner)
+        failure = self._take_misbehaviour(request.partner, f"{request.method} {request.path}")
         if failure is not None:
             time.sleep(failure.delay_seconds)
             if failure.status >= 300:
@@ -102,6 +105,20 @@ class PartnerSink:
                 return self._new_post(request)
             if method == "DELETE":
                 return self._delete_post(request.partner, path.rsplit("/", 1)[-1])
+            if method == "GET":
+                return self._listing(request.partner, path)
+        return 404, {"title": "Not Found"}, {}
+
+    def _listing(self, partner: str, path: str) -> tuple[int, dict[str, Any], dict[str, str]]:
+        """X's user timeline (links shortened in the text, expanded in the entities) and a Graph page's posts."""
+        live = [post for post in reversed(self._posts) if post["partner"] == partner and not post["deleted"]][:100]
+        if path == "/2/users/me":
+            return 200, {"data": {"id": f"{partner}-user", "username": partner}}, {}
+        if path.startswith("/2/users/") and path.endswith("/tweets"):
+            tweets = [_as_tweet(post) for post in live]
+            return 200, ({"data": tweets} if tweets else {}) | {"meta": {"result_count": len(tweets)}}, {}
+        if path.endswith("/posts"):
+            return 200, {"data": [{"id": post["id"], "message": post["text"]} for post in live]}, {}
         return 404, {"title": "Not Found"}, {}
 
     def _new_post(self, request: SocialRequest) -> tuple[int, dict[str, Any], dict[str, str]]:
@@ -163,10 +180,10 @@ class PartnerSink:
             )
         return (200, {"id": reference}) if verified else (401, {"error": "bad signature"})
 
-    def _take_misbehaviour(self, partner: str) -> Misbehaviour | None:
+    def _take_misbehaviour(self, partner: str, request: str | None = None) -> Misbehaviour | None:
         with self._lock:
             behaviour = self._misbehaviour.get(partner)
-            if behaviour is None:
+            if behaviour is None or behaviour.request not in (None, request):
                 return None
             if behaviour.times is not None:
                 behaviour.times -= 1
@@ -225,7 +242,9 @@ class _SinkHandler(BaseHTTPRequestHandler):
             self._send(404, b'{"error": "no such path"}', "application/json")
 
     def do_GET(self) -> None:
-        if self.path == "/deliveries":
+        if self.path.startswith(("/x/", "/meta/")):
+            self._social("GET", b"")
+        elif self.path == "/deliveries":
             self._send(200, json.dumps(self.server.sink.deliveries()).encode(), "application/json")
         elif self.path == "/posts":
             self._send(200, json.dumps(self.server.sink.posts()).encode(), "application/json")
@@ -257,6 +276,18 @@ class _SinkHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         return
+
+
+_LINK = re.compile(r"https?://\S+")
+
+
+def _as_tweet(post: dict[str, Any]) -> dict[str, Any]:
+    """A post as X lists it: every link in the text shortened to t.co, the original in the entities."""
+    links = _LINK.findall(post["text"])
+    short = {link: f"https://t.co/{abs(hash(link)) % 10**10:010d}" for link in links}
+    text = _LINK.sub(lambda match: short[match.group(0)], post["text"])
+    urls = [{"url": short[link], "expanded_url": link} for link in links]
+    return {"id": post["id"], "text": text, "entities": {"urls": urls}}
 
 
 def _form_fields(content_type: str, body: bytes) -> dict[str, bytes]:

@@ -10,8 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from chalicelib.models.alert import Level, Status
 
 EventKind = Literal["published", "updated", "cancelled", "expired"]
-DeliveryState = Literal["queued", "delivered", "failed", "retracted"]
-RETRACTING_KINDS = frozenset({"cancelled", "expired"})
+# A target is "sending" or "retracting" from just before the partner call until its answer is recorded: a record
+# left so by a function that died tells the next worker (and the retraction) that the partner may have acted.
+DeliveryState = Literal["sending", "retracting", "delivered", "failed", "retracted"]
 
 
 class AlertEvent(BaseModel):
@@ -43,6 +44,8 @@ class TargetResult(BaseModel):
     version: int
     attempts: int = 0
     reference: str | None = None
+    # The idempotency key the partner received (webhook-id), stable across retries of one version.
+    delivery_id: str | None = None
     detail: str | None = None
     retry_after: float | None = None
     updated_at: datetime

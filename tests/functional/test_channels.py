@@ -81,7 +81,8 @@ def test_cancel_deletes_exactly_the_posts_and_clears_signs_and_screens(client, f
     for partner, post_id in ours.items():
         assert [post["deleted"] for post in fan_out.sink.posts(partner) if post["id"] == post_id] == [True]
     assert [post["text"] for post in live_posts(fan_out, "x-politie")] == [
-        "Het vermiste kind is gevonden. Dank voor het delen en uw hulp. Verwijder de oproep uit uw tijdlijn."
+        "Het vermiste kind is gevonden. Dank voor het delen en uw hulp. Verwijder de oproep uit uw tijdlijn.\n"
+        f"https://kindalarm.burgernet.nl/alerts/{alert['id']}.html#gevonden"
     ]
     assert live_posts(fan_out, "facebook-politie") == []
     assert [d["payload"]["type"] for d in fan_out.sink.deliveries("rws-tmc")] == ["sign.show", "sign.clear"]
