@@ -22,6 +22,10 @@ from chalicelib.models.alert import Alert
 from chalicelib.models.events import AlertEvent, DeliveryRecord, DeliveryState, TargetResult
 from chalicelib.observability import logger
 
+# The longest a partner call can still take effect after it was made (the channel functions' timeout and more):
+# a retraction that may have overtaken a send still in flight is made again once that send has settled.
+IN_FLIGHT_SECONDS = 60.0
+
 
 class DeliveryFailedError(Exception):
     """At least one target did not take the delivery; the message is retried, then dead-lettered."""
@@ -122,7 +126,7 @@ class ChannelWorker:
         if self._on_recorded is not None:
             self._on_recorded(record)
         self._log(f"delivery {record.state}", alert.id, alert.version, targets=_states(record))
-        if record.state == "failed":
+        if record.state in ("failed", "retracting"):
             raise DeliveryFailedError(record.detail or "delivery failed", outcome.retry_after)
         return record
 
@@ -160,8 +164,24 @@ class ChannelWorker:
             def retract(target: PartnerTarget = target, delivery_id: str = delivery_id, shown: Any = reference) -> Any:
                 return self._channel.retract(alert, target, shown, delivery_id)
 
-            results[target.name] = self._attempt(alert, _Step(target, before, retract, "retracting", "retracted"))
+            result = self._attempt(alert, _Step(target, before, retract, "retracting", "retracted"))
+            results[target.name] = self._settled(alert, target.name, before, result)
         return _summarise(results, alert.version, "retracted", None)
+
+    def _settled(self, alert: Alert, name: str, before: TargetResult | None, result: TargetResult) -> TargetResult:
+        """A retraction that may have overtaken a send in flight (its answer lost, its function dead) stays
+        ``retracting``, to be made again once that send can no longer land."""
+        uncertain = before is not None and before.version < alert.version and before.state in ("sending", "failed")
+        if before is None or not uncertain or result.state != "retracted":
+            return result
+        wait = IN_FLIGHT_SECONDS - (self._clock() - before.updated_at).total_seconds()
+        if wait <= 0:
+            return result
+        settling = result.model_copy(
+            update={"state": "retracting", "detail": "again once a send in flight has settled", "retry_after": wait}
+        )
+        self._put_target(alert, name, settling)
+        return settling
 
     def _attempt(self, alert: Alert, step: _Step) -> TargetResult:
         before = step.before
@@ -257,11 +277,12 @@ def _result_of(
 
 def _summarise(results: dict[str, TargetResult], version: int, success: DeliveryState, detail: str | None) -> _Outcome:
     current = {name: result for name, result in results.items() if result.version == version}
-    failed = sorted(name for name, result in current.items() if result.state == "failed")
-    if failed:
-        waits = [result.retry_after for result in current.values() if result.retry_after is not None]
-        summary = "; ".join(f"{name}: {current[name].detail}" for name in failed)
-        return _Outcome("failed", results, summary, max(waits) if waits else None)
+    waits = [result.retry_after for result in current.values() if result.retry_after is not None]
+    for state in ("failed", "retracting"):
+        pending = sorted(name for name, result in current.items() if result.state == state)
+        if pending:
+            summary = "; ".join(f"{name}: {current[name].detail}" for name in pending)
+            return _Outcome(state, results, summary, max(waits) if waits else None)
     return _Outcome(success, results, detail)
 
 

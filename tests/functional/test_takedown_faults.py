@@ -253,3 +253,31 @@ def test_a_takedown_reaches_every_partner_that_got_the_alert(client, slow_retrie
         )["Attributes"]["ApproximateNumberOfMessages"]
         == "0"
     )
+
+
+def test_a_post_that_lands_after_the_retraction_is_deleted_when_the_retraction_is_made_again(client, slow_retries):
+    fan_out = slow_retries
+    # Given X taking the post only after our timeout, and the child found before it has
+    fan_out.sink.misbehave("x-politie", Misbehaviour(status=200, delay_seconds=4.0, times=1, request="POST /2/tweets"))
+    alert = create_and_drain(client, fan_out)
+    send(client, "POST", f"/alerts/{alert['id']}/cancel", {"reason": "found"})
+    fan_out.runner.drain()
+    # Then the retraction is made, but not taken as the last word while the post may still land
+    record = json.loads(send(client, "GET", f"/alerts/{alert['id']}").body)["deliveries"]["social_media"]
+    assert record["state"] == "retracting"
+    assert record["targets"]["x-politie"]["state"] == "retracting"
+    _wait_for_late_answer(fan_out, "social_media")
+    # When the retraction comes back after the send in flight has settled
+    release_queued_messages()
+    fan_out.runner.drain()
+    # Then the late post is gone too
+    Shown("social_media", alert["id"], fan_out).assert_taken_down()
+    record = json.loads(send(client, "GET", f"/alerts/{alert['id']}").body)["deliveries"]["social_media"]
+    assert {target["state"] for target in record["targets"].values()} == {"retracted"}
+
+
+def create_and_drain(client: Any, fan_out: FanOut) -> dict[str, Any]:
+    response = send(client, "POST", "/alerts", alert_body(area={"type": "national"}))
+    assert response.status_code == 201, response.body
+    fan_out.runner.drain()
+    return dict(json.loads(response.body))
