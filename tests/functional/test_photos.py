@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import math
 from typing import Any
 
 import boto3
@@ -90,6 +91,60 @@ def test_a_bad_inline_photo_is_refused_and_nothing_is_stored(client, aws):
     assert objects(aws) == []
 
 
+def webp_too_large_to_decode() -> bytes:
+    # 17.6 MP in 60 KB: Pillow's WebP decoder would hold about 280 MB for it, over the decode budget.
+    out = io.BytesIO()
+    Image.new("RGB", (4200, 4200), (150, 110, 90)).save(out, "WEBP", quality=50, method=0)
+    return out.getvalue()
+
+
+def test_a_photo_too_large_to_decode_is_refused_with_a_422_naming_the_field(client, aws):
+    # Given a create whose photo is small on the wire but would take more memory to decode than the budget holds
+    response = send(client, "POST", "/alerts", alert_body(photo=inline(webp_too_large_to_decode(), "image/webp")))
+    # Then it is refused before decoding, as a problem document pointing at the photo's data
+    problem = json.loads(response.body)
+    assert response.status_code == 422
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert problem["status"] == 422
+    assert problem["type"].endswith("/invalid-request")
+    [error] = problem["errors"]
+    assert error["pointer"] == "/photo/data"
+    assert error["detail"].startswith("the photo was refused: the image is too large to decode (4200×4200 WEBP")
+    assert "at most 256 MiB" in error["detail"]
+    assert objects(aws) == []
+
+
+def padded_jpeg(size: int) -> bytes:
+    """A valid JPEG of exactly ``size`` bytes: a phone photo with comment segments after its start."""
+    data = phone_jpeg()
+    missing, segments = size - len(data), []
+    while missing:
+        body = min(missing - 4, 65533)
+        segments.append(b"\xff\xfe" + (body + 2).to_bytes(2, "big") + b"\0" * body)
+        missing -= body + 4
+    return data[:2] + b"".join(segments) + data[2:]
+
+
+def test_the_largest_inline_photo_is_within_the_body_limit_and_one_byte_more_is_refused(client, aws):
+    from chalicelib.models.alert import MAX_PHOTO_BYTES
+
+    # Given a detailed polygon area and a photo of exactly the inline limit (4 MiB decoded)
+    ring = [
+        [5.11 + 0.2 * math.cos(i * math.tau / 1999), 52.09 + 0.12 * math.sin(i * math.tau / 1999)] for i in range(1999)
+    ]
+    area = {"type": "polygon", "coordinates": [[*ring, ring[0]]]}
+    photo = padded_jpeg(MAX_PHOTO_BYTES)
+    # When it is created, and again with one byte more
+    response = send(client, "POST", "/alerts", alert_body(reference="BN-LARGEST", photo=inline(photo), area=area))
+    over = send(client, "POST", "/alerts", alert_body(reference="BN-OVER", photo=inline(photo + b"\0"), area=area))
+    # Then the body limit (lowered to what the API's memory is measured on) still takes the first
+    assert response.status_code == 201, response.body
+    assert len(objects(aws)) == 6
+    # And the second is refused on the photo's size, not as a body too large
+    assert over.status_code == 422
+    assert json.loads(over.body)["errors"][0]["pointer"] == "/photo/data"
+
+
 def upload(client, data: bytes, content_type: str = "image/jpeg") -> tuple[str, requests.Response]:
     response = send(client, "POST", "/photos", {"content_type": content_type})
     assert response.status_code == 201, response.body
@@ -128,6 +183,18 @@ def test_an_alert_cannot_name_a_photo_that_is_not_ready(client, aws, fan_out):
         assert response.status_code == 422
         assert problem["errors"][0]["pointer"] == "/photo_id"
         assert reason in problem["errors"][0]["detail"]
+
+
+def test_an_upload_too_large_to_decode_is_rejected_and_an_alert_naming_it_is_told_why(client, aws, fan_out):
+    photo_id, posted = upload(client, webp_too_large_to_decode(), "image/webp")
+    assert posted.status_code in (200, 204)
+    fan_out.runner.drain()
+    response = send(client, "POST", "/alerts", alert_body(photo_id=photo_id))
+    problem = json.loads(response.body)
+    assert response.status_code == 422
+    assert problem["errors"][0]["pointer"] == "/photo_id"
+    assert "too large to decode" in problem["errors"][0]["detail"]
+    assert objects(aws, "photos/") == []
 
 
 def test_newsrooms_get_the_photo_link_and_cancel_deletes_the_photo(client, aws, fan_out):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from PIL import Image, ImageCms
+from PIL import Image, ImageChops, ImageCms, ImageDraw, ImageFilter
 
 from chalicelib.imaging.photo import MAX_PIXELS, PhotoRejectedError, default_specs, process_photo, sniff
 
@@ -193,3 +193,117 @@ def test_the_rendition_names_the_api_links_are_the_ones_made():
     from chalicelib.models.photos import RENDITION_NAMES
 
     assert {spec.name for spec in default_specs()} == set(RENDITION_NAMES)
+
+
+# The decode budget: what decoding takes (decoded bytes and the decoder's own), not how many pixels there are.
+MiB = 1024 * 1024
+
+
+FLAT_COLOURS: dict[str, int | tuple[int, ...]] = {"L": 120, "RGB": (150, 110, 90), "RGBA": (150, 110, 90, 255)}
+
+
+def flat(size: tuple[int, int], mode: str = "RGB") -> Image.Image:
+    return Image.new(mode, size, FLAT_COLOURS[mode])
+
+
+@pytest.mark.parametrize(
+    ("data", "declared"),
+    [
+        (encoded(flat((4000, 3000)), "PNG"), "image/png"),
+        (encoded(flat((4000, 3000)), "JPEG", progressive=True, subsampling=0), "image/jpeg"),
+        (encoded(flat((2000, 1500)), "WEBP"), "image/webp"),
+    ],
+    ids=["png-48-MB", "progressive-jpeg-72-MB-of-coefficients", "webp-decoded-four-times"],
+)
+def test_a_photo_whose_decode_exceeds_the_budget_is_refused_before_it_is_decoded(data, declared):
+    # Given a budget of 32 MiB, which a baseline JPEG of 12 MP fits (it decodes at half scale: 12 MB)
+    baseline = encoded(flat((4000, 3000)))
+    assert process_photo(baseline, "image/jpeg", max_decode_bytes=32 * MiB)
+    # When a photo whose decode takes more arrives (a PNG cannot be decoded smaller; a progressive JPEG keeps every
+    # coefficient; Pillow's WebP decoder holds copies of its own)
+    # Then it is refused, saying what it needs, what is allowed and what to send instead
+    with pytest.raises(PhotoRejectedError, match=r"too large to decode .* needs \d+ MiB, at most 32 MiB"):
+        process_photo(data, declared, max_decode_bytes=32 * MiB)
+
+
+def test_the_budget_counts_bytes_per_pixel_so_a_greyscale_png_fits_where_the_colour_one_does_not():
+    grey = encoded(flat((4000, 3000), "L"), "PNG")
+    colour = encoded(flat((4000, 3000), "RGBA"), "PNG")
+    assert master(grey, "image/png").size == (1600, 1200)
+    with pytest.raises(PhotoRejectedError, match="too large to decode"):
+        process_photo(colour, "image/png", max_decode_bytes=32 * MiB)
+    assert process_photo(grey, "image/png", max_decode_bytes=32 * MiB)
+
+
+def test_a_baseline_jpeg_whose_scans_are_not_interleaved_is_budgeted_for_its_coefficients():
+    # libjpeg buffers a whole image of coefficients for such a JPEG too; its header says so in the first scan
+    interleaved = encoded(flat((4000, 3000)))
+    assert process_photo(interleaved, "image/jpeg", max_decode_bytes=40 * MiB)
+    data = bytearray(interleaved)
+    start_of_scan = data.index(b"\xff\xda")
+    data[start_of_scan + 4] = 1  # the first scan carries one of the three components
+    with pytest.raises(PhotoRejectedError, match="too large to decode"):
+        process_photo(bytes(data), "image/jpeg", max_decode_bytes=40 * MiB)
+
+
+def test_the_default_budget_refuses_a_webp_that_would_take_hundreds_of_megabytes():
+    webp = encoded(flat((4200, 4200)), "WEBP", quality=50, method=0)
+    assert len(webp) < 100_000  # 17.6 MP, small on the wire
+    with pytest.raises(PhotoRejectedError, match=r"too large to decode \(4200×4200 WEBP"):
+        process_photo(webp, "image/webp")
+
+
+def transparent_top(size: tuple[int, int]) -> Image.Image:
+    """Fully transparent above the middle, opaque blue below: flattened, white over blue."""
+    image = Image.new("RGBA", size, (20, 20, 220, 255))
+    image.paste((0, 0, 0, 0), (0, 0, size[0], size[1] // 2))
+    return image
+
+
+@pytest.mark.parametrize(
+    ("mode", "top", "bottom"),
+    [
+        ("RGBA", (255, 255, 255), (20, 20, 220)),
+        ("LA", (255, 255, 255), (43, 43, 43)),
+        ("P", (255, 255, 255), (20, 20, 220)),
+        ("I;16", (0, 0, 0), (43, 43, 43)),
+    ],
+)
+def test_a_large_png_is_brought_down_strip_by_strip_to_the_same_picture(mode, top, bottom):
+    # Given a PNG far larger than any rendition needs (reduced a strip at a time), in a mode needing conversion
+    picture = transparent_top((5000, 3000))
+    options: dict[str, object] = {}
+    if mode == "LA":
+        picture = picture.convert("LA")
+    elif mode == "P":
+        picture = picture.convert("RGB").quantize(4)
+        options["transparency"] = picture.getpixel((0, 0))
+    elif mode == "I;16":
+        picture = picture.convert("L").convert("I;16")
+    # When it goes through the pipeline
+    result = master(encoded(picture, "PNG", 1, **options), "image/png")
+    # Then the master has its size and its colours (transparency on white) on either side of the middle, every row
+    assert result.size == (1600, 960)
+    for y in [*range(2, 48, 3), *range(52, 100, 3)]:
+        expected = top if y < 50 else bottom
+        assert all(abs(a - b) <= 2 for a, b in zip(colour_at(result, 0.5, y / 100), expected, strict=True)), y
+
+
+def test_a_brought_down_png_matches_pillows_own_resize():
+    # Given a photo-like RGBA picture (shapes, soft edges, a gradient of transparency) far larger than the master
+    texture = Image.radial_gradient("L").resize((4800, 3600)).convert("RGB")
+    draw = ImageDraw.Draw(texture)
+    for i in range(40):
+        draw.ellipse((i * 113 % 4400, i * 71 % 3200, i * 113 % 4400 + 400, i * 71 % 3200 + 380), fill=(i * 6, 90, 160))
+    texture = texture.filter(ImageFilter.GaussianBlur(2))
+    rgba = texture.convert("RGBA")
+    rgba.putalpha(Image.linear_gradient("L").resize(texture.size))
+    # When the pipeline brings it down a strip at a time
+    result = master(encoded(rgba, "PNG", compress_level=1), "image/png").convert("RGB")
+    # Then it is the picture Pillow makes from the whole image (flattened on white, resized): within 1 % on average
+    white = Image.new("RGB", rgba.size, (255, 255, 255))
+    white.paste(rgba, mask=rgba.getchannel("A"))
+    reference = white.resize(result.size, Image.Resampling.BICUBIC, reducing_gap=3.0)
+    difference = ImageChops.difference(result, reference).convert("L")
+    mean = sum(count * value for value, count in enumerate(difference.histogram())) / (result.width * result.height)
+    assert mean < 2.55
