@@ -26,7 +26,10 @@ class Settings(BaseModel):
     max_alert_hours: int = Field(default=14 * 24, ge=1)
     # How long an alert runs when its create (JSON expires_at, CAP <expires>) names no end.
     default_alert_hours: int = Field(default=24, ge=1)
-    max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    # The largest body the API reads: the largest inline photo (4 MiB is 5,592,408 characters of base64) and 170 KB
+    # for the rest of the alert, inside Lambda's 6 MB payload (8 MiB could never arrive). The JSON of this size that
+    # costs most to parse takes the API to about 460 MB; its memory (infra/memory.py) is measured on it.
+    max_body_bytes: int = Field(default=5632 * 1024, ge=1024, le=6 * 1024 * 1024)
     # Days a cancelled or expired alert keeps the child's details before they are erased (audit records stay).
     retention_days: int = Field(default=30, ge=1, le=3650)
     public_base_url: str = ""

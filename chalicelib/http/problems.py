@@ -15,6 +15,9 @@ from chalicelib.config import get_settings
 from chalicelib.observability import logger
 
 PROBLEM_JSON = "application/problem+json"
+# The first this many bad fields are listed (the detail counts the rest): a body of 149,000 unknown members would
+# otherwise answer with 13 MB of errors, over Lambda's 6 MB response, which API Gateway turns into a 502.
+MAX_LISTED_ERRORS = 100
 
 # error class -> (status, type slug, title)
 _PROBLEMS: dict[type[errors.KindAlarmError], tuple[int, str, str]] = {
@@ -45,7 +48,7 @@ def problem_response(error: errors.KindAlarmError) -> Response:
         "detail": error.detail,
     }
     if error.errors:
-        body["errors"] = [_error_entry(item) for item in error.errors]
+        body["errors"] = [_error_entry(item) for item in error.errors[:MAX_LISTED_ERRORS]]
     headers = {}
     if isinstance(error, errors.VersionMismatchError):
         body["current_version"] = error.current

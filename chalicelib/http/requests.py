@@ -18,6 +18,10 @@ from chalicelib.errors import (
 from chalicelib.models.common import ALERT_ID_PATTERN
 
 MAX_JSON_DEPTH = 16
+# Arrays, objects and the commas between items a body may hold, counted before parsing: the largest valid alert (a
+# polygon of 20 rings of 2,000 points) has about 121,000. pydantic's JSON parser holds about 1 KB for each array,
+# so 5 MB of nothing but "[]," would take it 4.7 GB; at this bound the API's memory holds the worst (bench/memory.py).
+MAX_JSON_ITEMS = 150_000
 _ETAG = re.compile(r'^"?(?P<version>[1-9][0-9]{0,17})"?$')
 _BODY = (FieldError("the body", pointer=""),)
 _TOO_DEEP = f"The body is nested too deeply (at most {MAX_JSON_DEPTH} levels)."
@@ -31,6 +35,7 @@ def json_object(raw_body: bytes | str, content_type: str | None, max_bytes: int)
         raise PayloadTooLargeError(len(raw), max_bytes)
     if not raw.strip():
         raise MalformedRequestError("The body is empty; send a JSON object.", _BODY)
+    _check_items(raw)
     document = _parse(_decode(raw))
     if not isinstance(document, dict):
         raise InvalidAlertError((FieldError(f"must be a JSON object, not {_json_type(document)}", pointer=""),))
@@ -121,6 +126,14 @@ def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
+
+
+def _check_items(raw: bytes) -> None:
+    items = raw.count(b"[") + raw.count(b"{") + raw.count(b",")
+    if items > MAX_JSON_ITEMS:
+        raise MalformedRequestError(
+            f"The body holds too many arrays, objects and items ({items:,}; at most {MAX_JSON_ITEMS:,}).", _BODY
+        )
 
 
 def _check_depth(document: Any) -> None:
