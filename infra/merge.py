@@ -10,7 +10,7 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from infra import api, iam, operations
+from infra import api, iam, memory, operations
 
 INFRA = Path(__file__).resolve().parent
 
@@ -79,7 +79,8 @@ def environment() -> dict[str, Any]:
 
 def merge_template() -> dict[str, Any]:
     merged = deep_merge(_json("resources.json"), _json("functions.json"))
-    for part in (environment(), iam.template(), api.template(), operations.template(), {"Parameters": PARAMETERS}):
+    parts = (environment(), memory.template(), iam.template(), api.template(), operations.template())
+    for part in (*parts, {"Parameters": PARAMETERS}):
         merged = deep_merge(merged, part)
     return merged
 

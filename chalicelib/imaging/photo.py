@@ -18,7 +18,8 @@ Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 # per pixel), what the decoder holds beside it, and a progressive JPEG's coefficients. Pixel counts alone do not bound
 # it: a 59 MP RGBA PNG of 249 KB decodes to 236 MB, a 17 MP WebP takes 270 MB. The functions that decode photos (the
 # API, photo_upload) are sized for this in infra/memory.py, measured by bench/memory.py; everything after the decode
-# works on the brought-down image and a strip at a time. 256 MiB holds any PNG or baseline JPEG within MAX_PIXELS.
+# works on the brought-down image and a strip at a time. 256 MiB holds every baseline JPEG within MAX_PIXELS and
+# every PNG but a long panorama.
 MAX_DECODE_BYTES = 256 * 1024 * 1024
 
 ACCEPTED = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
