@@ -79,6 +79,8 @@ class StatusMismatchError(KindAlarmError):
             "an exercise or test never changes an actual alert, nor the reverse.",
             (FieldError(f"is {message_status}, the referenced alert is {alert_status}", pointer=pointer),),
         )
+        self.alert_id = alert_id
+        self.message_status = message_status
         self.alert_status = alert_status
 
 

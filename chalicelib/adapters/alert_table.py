@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from chalicelib.alerts.store import StaleWriteError
 from chalicelib.models.alert import Alert
 from chalicelib.models.audit import AuditRecord
+from chalicelib.models.common import xml_repaired
 from chalicelib.models.validation import parse_model
 
 ALERT_SORT_KEY = "ALERT"
@@ -178,7 +179,19 @@ class AlertTable:
     def _alert(self, item: dict[str, Any]) -> Alert:
         document = from_item(item)
         document.pop("purge_at", None)
-        return parse_model(Alert, document)
+        # An alert stored before text XML cannot carry was refused at intake must still be read, cancelled and
+        # expired (one such alert would otherwise stop the expiry of every other): those characters become U+FFFD.
+        return parse_model(Alert, _xml_repaired(document))
+
+
+def _xml_repaired(value: Any) -> Any:
+    if isinstance(value, str):
+        return xml_repaired(value)
+    if isinstance(value, dict):
+        return {key: _xml_repaired(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_xml_repaired(item) for item in value]
+    return value
 
 
 def items_under(client: Any, table: str, alert_id: str, prefix: str, **extra: Any) -> list[dict[str, Any]]:

@@ -299,6 +299,25 @@ def _without_none(value: Any) -> Any:
     return value
 
 
+def _update_patch(document: CapDocument) -> dict[str, Any]:
+    """What an Update changes: what it carries, and nothing it leaves out.
+
+    CAP has no way to say "unchanged": an Update without a circle or polygon keeps the alert's area (it would
+    otherwise become national, every device in the country), and one without ``lastSeenAt`` keeps when the child
+    was last seen (its ``<sent>`` is when Burgernet wrote, not when anyone saw her).
+    """
+    body = alert_body(document)
+    patch = {key: value for key, value in body.items() if key not in ("reference", "level", "status")}
+    dutch = document.infos[_languages(document.infos)[0]]
+    if not any(area["circles"] or area["polygons"] for area in dutch["areas"]):
+        patch.pop("area", None)
+    if not dutch["parameters"].get("lastSeenAt"):
+        seen = {key: value for key, value in patch.pop("last_seen", {}).items() if key != "at"}
+        if seen:
+            patch["last_seen"] = seen
+    return patch
+
+
 def referenced_identifiers(document: CapDocument) -> list[str]:
     """The identifiers ``references`` names (sender,identifier,sent triples separated by spaces)."""
     return [triple.split(",")[1] for triple in document.fields.get("references", "").split() if triple.count(",") == 2]
@@ -310,6 +329,8 @@ OWN_IDENTIFIER = re.compile(r"^kindalarm-(?P<id>[0-9a-f-]{36})-v(?P<version>[1-9
 # Only an identifier that could be a reference is looked up (others name nothing, and keys have a size limit).
 REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$")
 REFERENCES = "/alert/references"
+# The most messages ``references`` may name: each is a table read before the answer.
+MAX_REFERENCES = 100
 
 
 @dataclass(frozen=True)
@@ -359,25 +380,34 @@ class CapIngest:
             reason = (document.infos[0]["parameters"].get("cancelReason") if document.infos else None) or "withdrawn"
             cancel = partial(self._alerts.cancel, target.id, {"reason": reason}, referenced.version, actor)
             return Created(_translated(cancel, document, referenced.version), False)
-        patch = {
-            key: value for key, value in alert_body(document).items() if key not in ("reference", "level", "status")
-        }
+        patch = _update_patch(document)
         expected = referenced.version or target.version
         update = partial(self._alerts.update, target.id, patch, expected, actor)
         return Created(_translated(update, document, referenced.version), False)
 
     def _referenced(self, document: CapDocument) -> Referenced:
+        """The one alert ``references`` names; a message naming two alerts acts on neither.
+
+        Each of our messages names its alert by id (one lookup per alert); any other identifier is looked up as a
+        reference, at most MAX_REFERENCES of them, so a long list cannot hold the request past API Gateway's 29 s.
+        """
         named = referenced_identifiers(document)
-        for identifier in reversed(named):
-            own = OWN_IDENTIFIER.match(identifier)
-            alert = self._own(own.group("id")) if own else self._by_reference(identifier)
-            if alert is not None:
-                # A message may name several of our versions; it is based on the latest of them.
-                versions = [
-                    int(m.group("version")) for m in map(OWN_IDENTIFIER.match, named) if m and m["id"] == alert.id
-                ]
-                return Referenced(alert, max(versions, default=None))
-        raise InvalidAlertError((FieldError("names no alert known here", pointer=REFERENCES),))
+        ours = {m["id"] for m in map(OWN_IDENTIFIER.match, named) if m}
+        others = {identifier for identifier in named if not OWN_IDENTIFIER.match(identifier)}
+        if len(ours) + len(others) > MAX_REFERENCES:
+            message = f"names at most {MAX_REFERENCES} messages (alerts and their updates)"
+            raise InvalidAlertError((FieldError(message, pointer=REFERENCES),))
+        found = [self._own(alert_id) for alert_id in sorted(ours)] + [self._by_reference(i) for i in sorted(others)]
+        alerts = {alert.id: alert for alert in found if alert is not None}
+        if not alerts:
+            raise InvalidAlertError((FieldError("names no alert known here", pointer=REFERENCES),))
+        if len(alerts) > 1:
+            message = f"names {len(alerts)} alerts; an Update or Cancel acts on one"
+            raise InvalidAlertError((FieldError(message, pointer=REFERENCES),))
+        (alert,) = alerts.values()
+        # A message may name several of our versions; it is based on the latest of them.
+        versions = [int(m.group("version")) for m in map(OWN_IDENTIFIER.match, named) if m and m["id"] == alert.id]
+        return Referenced(alert, max(versions, default=None))
 
     def _own(self, alert_id: str) -> Alert | None:
         try:
@@ -395,6 +425,8 @@ def _translated(action: Callable[[], T], document: CapDocument, named_version: i
         return action()
     except InvalidAlertError as error:
         raise translated(error, document) from None
+    except StatusMismatchError as error:
+        raise StatusMismatchError(error.alert_id, error.message_status, error.alert_status, "/alert/status") from None
     except VersionMismatchError as error:
         if named_version is None:
             raise

@@ -14,7 +14,14 @@ from chalicelib.alerts.rules import check_content
 from chalicelib.alerts.store import AlertStore, StaleWriteError
 from chalicelib.channels.policy import deployed_channels_for
 from chalicelib.clock import utc_now
-from chalicelib.errors import AlertBusyError, AlertNotFoundError, FieldError, InvalidAlertError, VersionMismatchError
+from chalicelib.errors import (
+    AlertBusyError,
+    AlertNotFoundError,
+    FieldError,
+    InvalidAlertError,
+    StatusMismatchError,
+    VersionMismatchError,
+)
 from chalicelib.geo.areas import ServiceArea
 from chalicelib.models.alert import Alert, AlertCancel, AlertContent, AlertCreate
 from chalicelib.models.audit import UNATTRIBUTED, Actor, AuditAction, AuditRecord
@@ -85,14 +92,15 @@ class AlertService:
         # bytes would otherwise store renditions no alert uses.
         existing = self._store.find_by_reference(request.reference)
         if existing is not None:
-            _log("alert create repeated", existing)
-            return Created(existing, False)
+            return Created(_repeated(existing, request), False)
         stored = self._with_stored_photo(new, request.reference, None)
         changed = sorted(request.model_dump(exclude_none=True))
         alert, created = self._store.insert(stored, audit_record(stored, "created", actor, changed=changed))
         if not created and self._photos and stored.photo_id not in (None, alert.photo_id):
             self._photos.delete(stored.photo_id)  # a concurrent create with this reference won with another photo
-        _log("alert created" if created else "alert create repeated", alert)
+        if not created:
+            return Created(_repeated(alert, request), False)
+        _log("alert created", alert)
         return Created(alert, created)
 
     def get(self, alert_id: str) -> Alert:
@@ -227,6 +235,15 @@ def audit_record(
         changed=changed or [],
         reason=reason,
     )
+
+
+def _repeated(existing: Alert, request: AlertCreate) -> Alert:
+    """The alert a repeated create names by its reference, unless that alert has another status: an actual create
+    answered with an exercise (or the reverse) would say the alert went out where it never will."""
+    if existing.status != request.status:
+        raise StatusMismatchError(existing.id, request.status, existing.status, pointer="/status")
+    _log("alert create repeated", existing)
+    return existing
 
 
 def _log(event: str, alert: Alert) -> None:

@@ -27,6 +27,11 @@ def xml_problem(value: str, surrogates_only: bool = False) -> str | None:
     return f"must not contain U+{ord(found.group()):04X}, a character XML cannot carry" if found else None
 
 
+def xml_repaired(value: str) -> str:
+    """``value`` with each character XML cannot carry replaced by U+FFFD: for text stored before it was refused."""
+    return _NOT_IN_XML.sub("\ufffd", value)
+
+
 def _xml_safe(value: str) -> str:
     problem = xml_problem(value)
     if problem:
