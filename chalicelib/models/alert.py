@@ -26,6 +26,8 @@ MAX_PHOTO_BYTES = 4 * 1024 * 1024
 MAX_PHOTO_BASE64_CHARS = 4 * ((MAX_PHOTO_BYTES + 2) // 3)
 MAX_RING_POSITIONS = 2000
 MAX_RINGS = 20
+# All rings together: the alert is one DynamoDB item (at most 400 KB) and a position takes about 15 bytes there.
+MAX_POLYGON_POSITIONS = 10_000
 
 
 class Child(ApiModel):
@@ -79,6 +81,9 @@ class PolygonArea(ApiModel):
     @field_validator("coordinates")
     @classmethod
     def _valid_polygon(cls, rings: list[list[Position]]) -> list[list[Position]]:
+        positions = sum(len(ring) for ring in rings)
+        if positions > MAX_POLYGON_POSITIONS:
+            raise ValueError(f"has {positions} positions; at most {MAX_POLYGON_POSITIONS} in all rings together")
         problem = polygon_problem(rings)
         if problem:
             raise ValueError(problem)
