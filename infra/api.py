@@ -8,6 +8,9 @@ from typing import Any
 PUBLIC_ROUTES = (("GET", "/feed"), ("GET", "/alerts/*/cap"), ("GET", "/openapi.json"))
 # The only routes of the Burgernet app backend, and the only ones Burgernet itself may not call.
 DEVICE_ROUTES = (("PUT", "/devices/*"), ("DELETE", "/devices/*"))
+# IAM's * spans "/": GET /alerts/*/cap also matches Burgernet's GET /alerts/{id}/previews/cap. A path ending in /cap
+# with more segments between is never the public route (an alert id holds no "/"), so it is Burgernet's.
+DEEPER_THAN_PUBLIC = (("GET", "/alerts/*/*/cap"),)
 
 INVOKE_ARN = "execute-api:/*"
 
@@ -95,6 +98,13 @@ def resource_policy() -> dict[str, Any]:
                 "ArnNotEquals",
                 "NotResource",
                 _full(PUBLIC_ROUTES),
+            ),
+            _deny(
+                "DenyAllButBurgernetPastThePublicRoutes",
+                BURGERNET,
+                "ArnNotEquals",
+                "Resource",
+                _full(DEEPER_THAN_PUBLIC),
             ),
             _deny("DenyBurgernetTheDevices", BURGERNET, "ArnEquals", "Resource", _full(DEVICE_ROUTES)),
             _deny(

@@ -14,6 +14,14 @@ from infra import api, iam, memory, operations
 
 INFRA = Path(__file__).resolve().parent
 
+# No "secret_parameter" whose value is not in a partner channel's own folder (whole value, "." spanning lines).
+PARTNER_SECRETS_PATTERN = (
+    r'(?s)^(?!.*"secret_parameter"\s*:\s*"(?!/kind-alarm/[a-z][a-z0-9-]{1,15}/partners/'
+    + "(?:"
+    + "|".join(iam.FUNCTIONS[channel] for channel in iam.PARTNER_CHANNELS)
+    + ")"
+    + r'/[^"/][^"]*")).*$'
+)
 PARAMETERS: dict[str, Any] = {
     "ApnsApplicationArn": {
         "Type": "String",
@@ -28,7 +36,13 @@ PARAMETERS: dict[str, Any] = {
     "Partners": {
         "Type": "String",
         "Default": "{}",
-        "Description": "Each channel's partners per audience as JSON; their secrets live under /kind-alarm/<stage>/.",
+        # Each channel function may read only its own folder (infra/iam.py): a secret elsewhere would fail every
+        # delivery and retraction of that partner with AccessDenied, so the stack refuses it instead.
+        "AllowedPattern": PARTNER_SECRETS_PATTERN,
+        "ConstraintDescription": "every secret_parameter must be /kind-alarm/<stage>/partners/<channel>/<name>/secret"
+        " (news_media, social_media, road_signs or station_screens): see docs/runbook.md",
+        "Description": "Each channel's partners per audience as JSON; their secrets live under"
+        " /kind-alarm/<stage>/partners/<channel>/.",
     },
     "PublicBaseUrl": {
         "Type": "String",
