@@ -42,18 +42,20 @@ CAP = ["application/cap+xml", "application/xml"]
 MERGE_PATCH = ["application/merge-patch+json", "application/json"]
 
 
+# The API's own factories import only what its requests use: the channel registry would bring every channel's
+# worker and transport (standardwebhooks, h3, the social client) into the API's cold start.
 @lru_cache(maxsize=1)
 def alert_service() -> AlertService:
+    from chalicelib.adapters.alert_table import AlertTable
     from chalicelib.adapters.clients import dynamodb_client
     from chalicelib.adapters.delivery_table import DeliveryTable
-    from chalicelib.channels.checks import content_check
-    from chalicelib.channels.registry import build_alert_table
-    from chalicelib.channels.signs import SignProfile
+    from chalicelib.channels.checks import SignProfile, content_check
     from chalicelib.geo.areas import load_service_area
 
     current = get_settings()
     return AlertService(
-        store=build_alert_table(current),
+        # As registry.build_alert_table: the stage's retention for the child's data of closed alerts.
+        store=AlertTable(dynamodb_client(), current.alerts_table, current.retention_days * 24 * 3600),
         service_area=load_service_area(current.service_area_file),
         max_duration=timedelta(hours=current.max_alert_hours),
         default_duration=timedelta(hours=current.default_alert_hours),
@@ -65,9 +67,21 @@ def alert_service() -> AlertService:
 
 @lru_cache(maxsize=1)
 def photo_service() -> PhotoService:
-    from chalicelib.channels.registry import build_photo_service
+    from chalicelib.adapters.clients import dynamodb_client, s3_client
+    from chalicelib.adapters.photo_store import PhotoStore
+    from chalicelib.adapters.photo_table import PhotoTable
+    from chalicelib.alerts.photos import PhotoService
 
-    return build_photo_service(get_settings())
+    current = get_settings()
+    # As registry.build_photo_service, which the channel workers use.
+    return PhotoService(
+        PhotoStore.with_client_on_first_use(s3_client, current.photos_bucket),
+        PhotoTable(dynamodb_client(), current.alerts_table),
+        road_sign=current.road_sign_pixels(),
+        max_upload_bytes=current.max_upload_bytes,
+        upload_seconds=current.upload_url_seconds,
+        url_seconds=current.photo_url_seconds,
+    )
 
 
 @lru_cache(maxsize=1)

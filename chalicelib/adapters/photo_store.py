@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
-from chalicelib.imaging.photo import Rendition
+if TYPE_CHECKING:  # Pillow loads only where a photo is processed, not with every API start
+    from chalicelib.imaging.photo import Rendition
 
 RENDITION_PREFIX = "photos/"
 UPLOAD_PREFIX = "uploads/"
@@ -13,8 +14,23 @@ UPLOAD_PREFIX = "uploads/"
 
 class PhotoStore:
     def __init__(self, s3_client: Any, bucket: str) -> None:
-        self._s3 = s3_client
+        self._client: Callable[[], Any] = lambda: s3_client
         self._bucket = bucket
+
+    @classmethod
+    def with_client_on_first_use(cls, s3_client: Callable[[], Any], bucket: str) -> PhotoStore:
+        """A store that asks ``s3_client`` (a cached factory) for its client only when it first touches S3.
+
+        Building the S3 client costs a cold start tens of milliseconds (its service model is large), and an
+        alert without a photo never needs it.
+        """
+        store = cls(None, bucket)
+        store._client = s3_client
+        return store
+
+    @property
+    def _s3(self) -> Any:
+        return self._client()
 
     def put_renditions(self, photo_id: str, renditions: Iterable[Rendition]) -> list[str]:
         names = []
