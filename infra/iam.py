@@ -34,10 +34,10 @@ CHANNEL_QUEUES = {
 TABLE = {"Fn::GetAtt": ["AlertsTable", "Arn"]}
 TABLE_INDEXES = {"Fn::Sub": "${AlertsTable.Arn}/index/*"}
 BUCKET = {"Fn::GetAtt": ["PhotosBucket", "Arn"]}
-PHOTOS = {"Fn::Sub": "${PhotosBucket.Arn}/*"}
 # The photo's renditions (chalicelib.adapters.photo_store) and the CAP feed's files (chalicelib.adapters.feed_store).
 RENDITIONS = {"Fn::Sub": "${PhotosBucket.Arn}/photos/*"}
 FEED_FILES = {"Fn::Sub": "${PhotosBucket.Arn}/feed/*"}
+UPLOADS = {"Fn::Sub": "${PhotosBucket.Arn}/uploads/*"}
 PUSH_TOPICS = {"Fn::Sub": "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:kind-alarm-${Stage}-push-*"}
 PLATFORM_APPLICATIONS = [{"Ref": "ApnsApplicationArn"}, {"Ref": "FcmApplicationArn"}]
 
@@ -76,7 +76,8 @@ def table(*actions: str) -> Statement:
 
 
 def photos(*actions: str) -> Statement:
-    return allow([f"s3:{action}" for action in actions], [PHOTOS])
+    """The photo's files: uploads and renditions, never the feed's (only cap_feed and the purge change those)."""
+    return allow([f"s3:{action}" for action in actions], [RENDITIONS, UPLOADS])
 
 
 # Deleting a photo lists its renditions first.
@@ -142,6 +143,7 @@ def statements_for(resource: str) -> list[Statement]:
         "APIHandler": [
             table(*DEVICE_WRITES),
             photos("GetObject", "PutObject", "DeleteObject"),
+            allow(["s3:GetObject"], [FEED_FILES]),  # GET /feed and GET /alerts/{id}/cap serve them
             LIST_BUCKET,  # GET /feed before the first alert, previews of a deleted photo; and photo deletes
             *PUSH_DEVICES,
             PUSH_TOPIC_SUBSCRIPTIONS,

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from chalicelib.local.partners import local_partners
+from infra import iam
 from infra.merge import merge_template
 from tests.infra.test_api_policy import APP_BACKEND, BURGERNET, INTRUDER, OPERATOR, OUTSIDER, decide
 
@@ -54,3 +55,22 @@ def test_partners_whose_secrets_the_channels_cannot_read_are_refused_by_the_stac
         "/kind-alarm/prod/partners/news_media/",
     ):
         assert not pattern.fullmatch(partner("news_media", secret)), secret
+
+
+def test_only_cap_feed_and_the_purge_may_change_the_public_feed():
+    # The API (internet-facing, parsing hostile input) and the photo upload function held PutObject and DeleteObject
+    # on the whole bucket: either could rewrite the public CAP messages and Atom feed
+    from tests.infra.test_iam import BUCKET, may
+
+    for resource in iam.FUNCTIONS:
+        for key in ("feed/feed.atom", "feed/cap/a1.xml", "feed/sandbox/index.json"):
+            for action in ("s3:PutObject", "s3:DeleteObject"):
+                allowed = may(resource, action, f"{BUCKET}/{key}")
+                assert allowed == (resource in ("CapFeed", "PurgeAlerts")), (resource, action, key)
+    # What they do need stays: the API stores renditions and signs uploads, reads the feed it serves
+    assert may("APIHandler", "s3:PutObject", f"{BUCKET}/photos/p1/master.jpg")
+    assert may("APIHandler", "s3:PutObject", f"{BUCKET}/uploads/u1")
+    assert may("APIHandler", "s3:GetObject", f"{BUCKET}/feed/feed.atom")
+    assert may("PhotoUpload", "s3:GetObject", f"{BUCKET}/uploads/u1")
+    assert may("PhotoUpload", "s3:DeleteObject", f"{BUCKET}/uploads/u1")
+    assert may("PhotoUpload", "s3:PutObject", f"{BUCKET}/photos/p1/master.jpg")
