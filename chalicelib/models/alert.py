@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, Field, StringConstraints, field_validator, model_validator
+from pydantic import AwareDatetime, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from chalicelib.geo.areas import polygon_problem
 from chalicelib.models.common import ApiModel, Headline, Name, Paragraph, Place
@@ -106,6 +106,10 @@ class InlinePhoto(ApiModel):
 class AlertFields(ApiModel):
     """What Burgernet says about the child and where to look, at create and in every later version."""
 
+    # Built when first used, not at import: the API's cold start builds only the models a create uses
+    # (AlertCreate, Alert, AlertResource and what they hold).
+    model_config = ConfigDict(defer_build=True)
+
     child: Child
     photo: InlinePhoto | None = None
     photo_id: PhotoId | None = None
@@ -125,6 +129,8 @@ class AlertFields(ApiModel):
 class AlertIdentity(ApiModel):
     """The fields fixed at create."""
 
+    model_config = ConfigDict(defer_build=True)
+
     reference: Reference
     level: Level
     status: Status
@@ -132,6 +138,8 @@ class AlertIdentity(ApiModel):
 
 class AlertContent(AlertFields):
     """The fields Burgernet may set at create and change later with PATCH."""
+
+    model_config = ConfigDict(defer_build=True)
 
     expires_at: AwareDatetime
 
@@ -143,6 +151,9 @@ IMMUTABLE_FIELDS = frozenset(AlertIdentity.model_fields)
 class AlertCreate(AlertFields, AlertIdentity):
     """The body of ``POST /alerts``."""
 
+    # Every create uses it: built at import (its bases are deferred).
+    model_config = ConfigDict(defer_build=False)
+
     expires_at: AwareDatetime | None = Field(
         default=None, description="when the alert ends by itself; left out: DEFAULT_ALERT_HOURS (24) from now"
     )
@@ -150,6 +161,8 @@ class AlertCreate(AlertFields, AlertIdentity):
 
 class AlertCancel(ApiModel):
     """The body of ``POST /alerts/{id}/cancel``."""
+
+    model_config = ConfigDict(defer_build=True)
 
     reason: CancelReason
 
@@ -161,6 +174,9 @@ class Cancellation(ApiModel):
 
 class Alert(AlertContent, AlertIdentity):
     """An alert as stored: the content plus its identity and lifecycle."""
+
+    # Every create uses it: built at import (its bases are deferred).
+    model_config = ConfigDict(defer_build=False)
 
     id: str
     version: Annotated[int, Field(ge=1)]

@@ -16,14 +16,17 @@ PhotoState = Literal["awaiting_upload", "ready", "rejected"]
 PhotoType = Literal["image/jpeg", "image/png", "image/webp"]
 
 
+# Built when first used, not at import: an alert without a photo never needs them.
 class PhotoUploadRequest(ApiModel):
     """The body of ``POST /photos``."""
+
+    model_config = ConfigDict(defer_build=True)
 
     content_type: PhotoType
 
 
 class PhotoRecord(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     id: str
     state: PhotoState
