@@ -70,10 +70,27 @@ def _trimmed(max_length: int) -> StringConstraints:
     return StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length)
 
 
-Name = Annotated[str, _trimmed(100), XML_SAFE, AfterValidator(_printable), AfterValidator(_single_line)]
-Place = Annotated[str, _trimmed(200), XML_SAFE, AfterValidator(_printable), AfterValidator(_single_line)]
-Headline = Annotated[str, _trimmed(160), XML_SAFE, AfterValidator(_printable), AfterValidator(_single_line)]
-Paragraph = Annotated[str, _trimmed(500), XML_SAFE, AfterValidator(_printable)]
+def _composed(max_length: int) -> AfterValidator:
+    """Text in Unicode's composed form (NFC): "e" + U+0308 is "ë", so signs, posts and limits count what is seen.
+
+    After the constraints (which strip first); NFC may, rarely, lengthen text, so the length is checked again.
+    """
+
+    def composed(value: str) -> str:
+        value = unicodedata.normalize("NFC", value)
+        if len(value) > max_length:
+            raise ValueError(f"must be at most {max_length} characters")
+        return value
+
+    return AfterValidator(composed)
+
+
+PRINTABLE = AfterValidator(_printable)
+SINGLE_LINE = AfterValidator(_single_line)
+Name = Annotated[str, _trimmed(100), _composed(100), XML_SAFE, PRINTABLE, SINGLE_LINE]
+Place = Annotated[str, _trimmed(200), _composed(200), XML_SAFE, PRINTABLE, SINGLE_LINE]
+Headline = Annotated[str, _trimmed(160), _composed(160), XML_SAFE, PRINTABLE, SINGLE_LINE]
+Paragraph = Annotated[str, _trimmed(500), _composed(500), XML_SAFE, PRINTABLE]
 
 ALERT_ID_PATTERN = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 

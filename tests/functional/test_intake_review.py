@@ -6,6 +6,7 @@ Each test names the defect it holds the code to; all of them failed before the f
 from __future__ import annotations
 
 import json
+import unicodedata
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -145,3 +146,19 @@ def test_one_alert_stored_before_the_xml_rule_does_not_stop_every_other_from_exp
     # Then both expire (before: reading the first raised, and no alert expired at all)
     assert {alert.id for alert in expired} >= {other["id"]}
     assert len(expired) == 2
+
+
+def test_a_name_in_decomposed_unicode_is_taken_as_its_composed_twin(client, aws):
+    # Given one first name of 19 letters, composed (NFC) and decomposed (NFD, as some keyboards and macOS send it)
+    composed = "Marie-Thérèse-Anaïs Jansen"
+    decomposed = unicodedata.normalize("NFD", composed)
+    assert decomposed != composed
+    # When each is the name of a kind_alarm (road signs: a first name of at most 20 characters)
+    answers = [
+        send(client, "POST", "/alerts", alert_body(reference=f"BN-NF-{n}", child={"name": name, "age": 9}))
+        for n, name in enumerate((composed, decomposed))
+    ]
+    # Then both are taken in (before: the decomposed one counted 22 characters and got 422 on /child/name), and
+    # both are kept composed, so every channel counts and shows the same letters
+    assert [answer.status_code for answer in answers] == [201, 201], answers[1].body
+    assert [json.loads(answer.body)["child"]["name"] for answer in answers] == [composed, composed]
