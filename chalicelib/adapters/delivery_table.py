@@ -35,9 +35,13 @@ class DeliveryTable:
         item = response.get("Item")
         return parse_model(DeliveryRecord, from_item(item)) if item else None
 
-    def begin(self, alert_id: str, channel: str, version: int, state: DeliveryState, now: str) -> None:
-        """Claim the record for ``version`` (keeping what earlier versions reached), unless a newer one holds it."""
-        self._update(
+    def begin(self, alert_id: str, channel: str, version: int, state: DeliveryState, now: str) -> DeliveryRecord:
+        """Claim the record for ``version`` (keeping what earlier versions reached), unless a newer one holds it.
+
+        Returns the record as claimed: from then on no older version can write a target, so its targets are
+        everything a worker of an older version ever marked ``sending`` (a read before the claim can miss one).
+        """
+        claimed = self._update(
             alert_id,
             channel,
             "SET #version = :version, #state = :state, #updated_at = :now, "
@@ -53,7 +57,9 @@ class DeliveryTable:
                 ":alert_id": {"S": alert_id},
                 ":channel": {"S": channel},
             },
+            returned="ALL_NEW",
         )
+        return parse_model(DeliveryRecord, from_item(claimed))
 
     def put_target(self, alert_id: str, channel: str, version: int, name: str, result: TargetResult) -> None:
         """One target's state, written the moment it is known, while the record still belongs to ``version``."""
@@ -63,6 +69,36 @@ class DeliveryTable:
             "SET #targets.#target = :result",
             "#version = :version",
             {":version": {"N": str(version)}, ":result": {"M": to_item(result)}},
+            target=name,
+        )
+
+    def claim_target(
+        self, alert_id: str, channel: str, version: int, name: str, result: TargetResult, seen: TargetResult | None
+    ) -> None:
+        """``put_target``, but only while the target is still as this worker read it (``seen``; None: absent).
+
+        Two workers of one version at once (a message the queue delivered twice) cannot both claim a target:
+        the one that loses learns it from a ``StaleWriteError`` and reads the record again.
+        """
+        values: dict[str, Any] = {":version": {"N": str(version)}, ":result": {"M": to_item(result)}}
+        if seen is None:
+            unchanged = "attribute_not_exists(#targets.#target)"
+        else:
+            unchanged = (
+                "#targets.#target.#state = :seen_state AND #targets.#target.#version = :seen_version "
+                "AND #targets.#target.#attempts = :seen_attempts"
+            )
+            values |= {
+                ":seen_state": {"S": seen.state},
+                ":seen_version": {"N": str(seen.version)},
+                ":seen_attempts": {"N": str(seen.attempts)},
+            }
+        self._update(
+            alert_id,
+            channel,
+            "SET #targets.#target = :result",
+            f"#version = :version AND {unchanged}",
+            values,
             target=name,
         )
 
@@ -95,23 +131,26 @@ class DeliveryTable:
         condition: str,
         values: dict[str, Any],
         target: str | None = None,
-    ) -> None:
+        returned: str = "NONE",
+    ) -> dict[str, Any]:
         # Every attribute goes by a placeholder: several of these names are reserved words in DynamoDB.
         text = f"{expression} {condition}"
         names = {f"#{name}": name for name in re.findall(r"#([a-z_]+)", text) if name != "target"}
         if target is not None:
             names["#target"] = target
         try:
-            self._client.update_item(
+            response = self._client.update_item(
                 TableName=self._table,
                 Key=delivery_key(alert_id, channel),
                 UpdateExpression=expression,
                 ConditionExpression=condition,
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
+                ReturnValues=returned,
             )
         except self._client.exceptions.ConditionalCheckFailedException:
             raise StaleWriteError(f"{alert_id}/{channel}") from None
+        return dict(response.get("Attributes") or {})
 
 
 _SUMMARY = ("state", "attempts", "detail", "updated_at", "delivered_at", "seconds_to_delivery")

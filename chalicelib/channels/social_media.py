@@ -117,6 +117,8 @@ class OwnPost:
 
 class SocialMediaChannel:
     name = NAME
+    # The platforms take no idempotency key: two functions sending one version at once would post it twice.
+    exclusive_sends = True
 
     def __init__(
         self,
@@ -168,9 +170,13 @@ class SocialMediaChannel:
 
     def retract(self, alert: Alert, target: PartnerTarget, reference: str | None, delivery_id: str) -> None:
         page = self._public_page(alert.id)
+        if reference:
+            # The post the record names goes first: a listing the platform refuses (a rate limit, a token without
+            # read rights) must not keep it up. The listing then finds what no record names, or fails and is retried.
+            self._delete(target, reference)
         ours = self._own_posts(target, page)
-        posts = [post.id for post in ours if post.fragment != NOTICE_FRAGMENT]
-        for post_id in _unique([*([reference] if reference else []), *posts]):
+        posts = [post.id for post in ours if post.fragment != NOTICE_FRAGMENT and post.id != reference]
+        for post_id in _unique(posts):
             self._delete(target, post_id)
         found = alert.cancellation is not None and alert.cancellation.reason == "found"
         noticed = any(post.fragment == NOTICE_FRAGMENT for post in ours)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from chalicelib.adapters.webhooks import PartnerError
@@ -42,15 +42,28 @@ class AlertReader(Protocol):
 class DeliveryStore(Protocol):
     def get(self, alert_id: str, channel: str) -> DeliveryRecord | None: ...
 
-    def begin(self, alert_id: str, channel: str, version: int, state: DeliveryState, now: str) -> None: ...
+    def begin(self, alert_id: str, channel: str, version: int, state: DeliveryState, now: str) -> DeliveryRecord: ...
 
     def put_target(self, alert_id: str, channel: str, version: int, name: str, result: TargetResult) -> None: ...
+
+    def claim_target(
+        self, alert_id: str, channel: str, version: int, name: str, result: TargetResult, seen: TargetResult | None
+    ) -> None: ...
 
     def finish(self, record: DeliveryRecord) -> None: ...
 
 
 class _Overtaken(Exception):
     """A newer version of the alert holds the delivery record: this worker's version is done with."""
+
+
+class _Busy(Exception):
+    """Another worker of this very version is sending to the target (the queue delivered the message twice)."""
+
+    def __init__(self, current: TargetResult | None, wait: float) -> None:
+        super().__init__("in flight in another function")
+        self.current = current
+        self.wait = wait
 
 
 @dataclass
@@ -70,6 +83,9 @@ class _Step:
     action: Callable[[], Any]
     pending: DeliveryState
     success: DeliveryState
+    delivery_id: str
+    settles_at: datetime | None = None
+    exclusive: bool = False
 
 
 class ChannelWorker:
@@ -84,6 +100,9 @@ class ChannelWorker:
     ) -> None:
         self._on_recorded = on_recorded
         self._channel = channel
+        # A channel whose partners take no idempotency key (social platforms): two workers of one version must
+        # never send to one target at once, or the post is made twice.
+        self._exclusive = bool(getattr(channel, "exclusive_sends", False))
         self._alerts = alerts
         self._records = records
         self._directory = directory
@@ -110,13 +129,15 @@ class ChannelWorker:
     def _work(self, alert: Alert, previous: DeliveryRecord | None) -> DeliveryRecord:
         retracting = alert.state in TERMINAL_STATES
         try:
-            self._records.begin(
+            claimed = self._records.begin(
                 alert.id, self._channel.name, alert.version, "retracting" if retracting else "sending", self._now()
             )
         except StaleWriteError:
             raise _Overtaken from None
         targets = targets_for(self._directory, self._channel.name, alert.status)
-        shown = dict(previous.targets) if previous else {}
+        # What the record held when this version claimed it, not when it was read above: an older worker may have
+        # marked a target "sending" in between, and a retraction must know that send may still land.
+        shown = dict(claimed.targets)
         outcome = self._retract(alert, shown, targets) if retracting else self._publish(alert, shown, targets)
         record = self._record(alert, previous, outcome)
         try:
@@ -126,7 +147,7 @@ class ChannelWorker:
         if self._on_recorded is not None:
             self._on_recorded(record)
         self._log(f"delivery {record.state}", alert.id, alert.version, targets=_states(record))
-        if record.state in ("failed", "retracting"):
+        if record.state in ("failed", "sending", "retracting"):
             raise DeliveryFailedError(record.detail or "delivery failed", outcome.retry_after)
         return record
 
@@ -136,6 +157,7 @@ class ChannelWorker:
         except ContentError as error:
             return _Outcome("failed", shown, f"content: {error}")
         results = dict(shown)
+        busy: dict[str, float] = {}
         for target in targets:
             before = results.get(target.name)
             if before and before.version == alert.version and before.state == "delivered":
@@ -146,9 +168,18 @@ class ChannelWorker:
             def deliver(target: PartnerTarget = target, delivery_id: str = delivery_id, shown: Any = reference) -> Any:
                 return self._channel.deliver(content, target, delivery_id, shown)
 
-            results[target.name] = self._attempt(alert, _Step(target, before, deliver, "sending", "delivered"))
+            # A send of an older version that may still land is handed on, so a later retraction waits for it too.
+            settles_at = _settles_at(alert, before)
+            pending = settles_at if settles_at is not None and settles_at > self._clock() else None
+            step = _Step(target, before, deliver, "sending", "delivered", delivery_id, pending, self._exclusive)
+            try:
+                results[target.name] = self._attempt(alert, step)
+            except _Busy as taken:
+                if taken.current is not None:
+                    results[target.name] = taken.current
+                busy[target.name] = taken.wait
         detail = None if targets else f"no {audience_for(alert.status)} targets are configured"
-        return _summarise(results, alert.version, "delivered", detail)
+        return _with_busy(_summarise(results, alert.version, "delivered", detail), alert.version, busy)
 
     def _retract(self, alert: Alert, shown: dict[str, TargetResult], targets: tuple[PartnerTarget, ...]) -> _Outcome:
         # Every target of the audience, not only those the record names: a worker that died after a partner
@@ -159,54 +190,103 @@ class ChannelWorker:
             if before and before.version == alert.version and before.state == "retracted":
                 continue
             reference = before.reference if before else None
+            settles_at = _settles_at(alert, before)
+            attempts = (before.attempts if before and before.version == alert.version else 0) + 1
             delivery_id = self._delivery_id(alert, target)
+            if settles_at is not None and attempts > 1:
+                # Made again after a send that may have landed since the last one: a partner that drops a repeated
+                # webhook-id (as it may) must take this one.
+                delivery_id = f"{delivery_id}.{attempts}"
 
             def retract(target: PartnerTarget = target, delivery_id: str = delivery_id, shown: Any = reference) -> Any:
                 return self._channel.retract(alert, target, shown, delivery_id)
 
-            result = self._attempt(alert, _Step(target, before, retract, "retracting", "retracted"))
-            results[target.name] = self._settled(alert, target.name, before, result)
+            step = _Step(target, before, retract, "retracting", "retracted", delivery_id, settles_at)
+            results[target.name] = self._attempt(alert, step)
+        results |= self._beyond_reach(alert, shown, targets)
         return _summarise(results, alert.version, "retracted", None)
 
-    def _settled(self, alert: Alert, name: str, before: TargetResult | None, result: TargetResult) -> TargetResult:
+    def _beyond_reach(
+        self, alert: Alert, shown: dict[str, TargetResult], targets: tuple[PartnerTarget, ...]
+    ) -> dict[str, TargetResult]:
+        """Targets the record says may show the alert that the partner directory no longer names: nothing can
+        reach them, and the record must not say they took it down. They fail (the message ends in the dead-letter
+        queue, with its alarm); redriven once the directory names them again, the retraction reaches them."""
+        audience = {target.name for target in targets}
+        gone = {}
+        for name, before in shown.items():
+            if name in audience or (before.version == alert.version and before.state == "retracted"):
+                continue
+            attempts = (before.attempts if before.version == alert.version else 0) + 1
+            gone[name] = before.model_copy(
+                update={
+                    "state": "failed",
+                    "version": alert.version,
+                    "attempts": attempts,
+                    "detail": "not in the partner directory: it may still show the alert",
+                    "retry_after": None,
+                    "updated_at": self._clock(),
+                }
+            )
+            self._put_target(alert, name, gone[name])
+        return gone
+
+    def _settled(self, result: TargetResult) -> TargetResult:
         """A retraction that may have overtaken a send in flight (its answer lost, its function dead) stays
-        ``retracting``, to be made again once that send can no longer land."""
-        uncertain = before is not None and before.version < alert.version and before.state in ("sending", "failed")
-        if before is None or not uncertain or result.state != "retracted":
+        ``retracting`` until that send can no longer land, to be made again then; any attempt before that moment
+        (a retry, a message delivered twice) leaves it waiting."""
+        if result.settles_at is None or result.state != "retracted":
             return result
-        wait = IN_FLIGHT_SECONDS - (self._clock() - before.updated_at).total_seconds()
+        wait = (result.settles_at - self._clock()).total_seconds()
         if wait <= 0:
-            return result
-        settling = result.model_copy(
+            return result.model_copy(update={"settles_at": None})
+        return result.model_copy(
             update={"state": "retracting", "detail": "again once a send in flight has settled", "retry_after": wait}
         )
-        self._put_target(alert, name, settling)
-        return settling
 
     def _attempt(self, alert: Alert, step: _Step) -> TargetResult:
         before = step.before
         attempts = (before.attempts if before and before.version == alert.version else 0) + 1
         reference = before.reference if before else None
-        delivery_id = self._delivery_id(alert, step.target)
         pending = TargetResult(
             state=step.pending,
             version=alert.version,
             attempts=attempts,
             reference=reference,
-            delivery_id=delivery_id,
+            delivery_id=step.delivery_id,
             updated_at=self._clock(),
+            settles_at=step.settles_at,
         )
-        self._put_target(alert, step.target.name, pending)
+        if step.exclusive:
+            self._claim(alert, step.target.name, before, pending)
+        else:
+            self._put_target(alert, step.target.name, pending)
         result = _result_of(step.action, pending, step.success, self._clock)
+        if step.success == "retracted":
+            result = self._settled(result)  # written in the same step: no crash comes between the two
         if result.state == "failed" and result.detail and result.detail.startswith("unexpected"):
             self._log("target failed", alert.id, alert.version, target=step.target.name, error=result.detail)
         try:
             self._records.put_target(alert.id, self._channel.name, alert.version, step.target.name, result)
         except StaleWriteError:
             # The partner acted for this version while a newer one took over: bring it to the newest at once.
-            self._catch_up(alert.id, step.target, result.reference)
+            self._catch_up(alert.id, step.target, result.reference, alert.version)
             raise _Overtaken from None
         return result
+
+    def _claim(self, alert: Alert, name: str, before: TargetResult | None, pending: TargetResult) -> None:
+        """Mark the target ``sending`` only when no other worker of this version is sending to it."""
+        if before is not None and before.version == alert.version and before.state == "sending":
+            wait = IN_FLIGHT_SECONDS - (self._clock() - before.updated_at).total_seconds()
+            if wait > 0:
+                raise _Busy(before, wait)
+        try:
+            self._records.claim_target(alert.id, self._channel.name, alert.version, name, pending, before)
+        except StaleWriteError:
+            record = self._records.get(alert.id, self._channel.name)
+            if record is None or record.version != alert.version:
+                raise _Overtaken from None
+            raise _Busy(record.targets.get(name), IN_FLIGHT_SECONDS) from None
 
     def _put_target(self, alert: Alert, name: str, result: TargetResult) -> None:
         try:
@@ -214,12 +294,14 @@ class ChannelWorker:
         except StaleWriteError:
             raise _Overtaken from None
 
-    def _catch_up(self, alert_id: str, target: PartnerTarget, reference: str | None) -> None:
+    def _catch_up(self, alert_id: str, target: PartnerTarget, reference: str | None, overtaken: int) -> None:
         """Show the newest version at ``target`` (or take the alert down there), over what this worker just did."""
         current = self._alerts.get(alert_id)
         if current is None:
             return
-        delivery_id = self._delivery_id(current, target)
+        # Not the newest version's own webhook-id: the partner may have had that one already and would drop it as a
+        # repeat, keeping what this worker's late send just showed.
+        delivery_id = f"{self._delivery_id(current, target)}.after-v{overtaken}"
         self._log("catching up with a newer version", alert_id, current.version, target=target.name)
         if current.state in TERMINAL_STATES:
             self._channel.retract(current, target, reference, delivery_id)
@@ -273,6 +355,42 @@ def _result_of(
     return pending.model_copy(
         update={"state": "failed", "detail": detail, "retry_after": retry_after, "updated_at": clock()}
     )
+
+
+def _settles_at(alert: Alert, before: TargetResult | None) -> datetime | None:
+    """When every send that may still land at the target can no longer land: one made for an older version whose
+    answer was lost or whose function died, or one an earlier write of the target already waited for."""
+    if before is None:
+        return None
+    moments = [before.settles_at] if before.settles_at is not None else []
+    if before.version < alert.version and before.state in ("sending", "failed"):
+        moments.append(before.updated_at + timedelta(seconds=IN_FLIGHT_SECONDS))
+    return max(moments) if moments else None
+
+
+def _with_busy(outcome: _Outcome, version: int, busy: dict[str, float]) -> _Outcome:
+    """The outcome while other functions of this version are still sending to some targets: come back once their
+    sends have landed (or their functions have surely died)."""
+    waiting = {
+        name: wait
+        for name, wait in busy.items()
+        if not (
+            outcome.targets.get(name)
+            and outcome.targets[name].version == version
+            and outcome.targets[name].state == "delivered"
+        )
+    }
+    if not waiting:
+        return outcome
+    elsewhere = "; ".join(f"{name}: being sent by another function" for name in sorted(waiting))
+    if outcome.state == "failed":
+        return _Outcome(
+            "failed",
+            outcome.targets,
+            f"{outcome.detail}; {elsewhere}",
+            max([*waiting.values(), outcome.retry_after or 0.0]),
+        )
+    return _Outcome("sending", outcome.targets, elsewhere, max(waiting.values()))
 
 
 def _summarise(results: dict[str, TargetResult], version: int, success: DeliveryState, detail: str | None) -> _Outcome:

@@ -49,6 +49,9 @@ class TargetResult(BaseModel):
     detail: str | None = None
     retry_after: float | None = None
     updated_at: datetime
+    # A retraction that may have overtaken a send in flight is made again at or after this moment, when that send
+    # can no longer land; kept on every write of the target until then, so no retry or crash forgets it.
+    settles_at: datetime | None = None
 
 
 class DeliveryRecord(BaseModel):

@@ -14,6 +14,8 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import boto3
@@ -23,7 +25,10 @@ from moto.s3.models import s3_backends
 from moto.sqs.models import sqs_backends
 
 from chalicelib.adapters.clients import s3_client, sns_client, ssm_client
+from chalicelib.channels import registry
 from chalicelib.channels.targets import PartnerTarget, parse_directory, targets_for
+from chalicelib.channels.worker import IN_FLIGHT_SECONDS, ChannelWorker
+from chalicelib.clock import utc_now
 from chalicelib.local import partners
 from chalicelib.local.sink import Misbehaviour
 from tests.conftest import alert_body
@@ -53,6 +58,23 @@ def two_partners_per_channel(monkeypatch: pytest.MonkeyPatch) -> None:
         "station_screens",
         ((("ns-screens", "webhook", None), ("ns-regio", "webhook", None)), (("ns-sandbox", "webhook", None),)),
     )
+
+
+class QueueClock:
+    """The channel functions' clock: real time, moved on as far as the queue's delays the test lets pass."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def __call__(self) -> datetime:
+        return utc_now() + self.offset
+
+
+@pytest.fixture(autouse=True)
+def queue_clock(monkeypatch: pytest.MonkeyPatch) -> QueueClock:
+    clock = QueueClock()
+    monkeypatch.setattr(registry, "ChannelWorker", partial(ChannelWorker, clock=clock))
+    return clock
 
 
 @pytest.fixture
@@ -100,8 +122,10 @@ def public_targets(channel: str) -> tuple[PartnerTarget, ...]:
     return targets_for(parse_directory(os.environ["PARTNERS"]), channel, "actual")
 
 
-def release_queued_messages() -> None:
-    """Every message waiting on a queue (a retry's backoff, a dead function's visibility timeout) is due now."""
+def release_queued_messages(clock: QueueClock) -> None:
+    """Every message waiting on a queue (a retry's backoff, a dead function's visibility timeout) is due now: the
+    functions' clock moves on past the wait a retraction asked for, as it would have on the queue."""
+    clock.offset += timedelta(seconds=IN_FLIGHT_SECONDS + 1)
     for queue in sqs_backends[ACCOUNT][REGION].queues.values():
         for message in queue._messages:
             message.change_visibility(0)
@@ -179,11 +203,11 @@ def _wait_for_late_answer(fan_out: FanOut, channel: str) -> None:
     raise AssertionError("the slow partner never acted")
 
 
-def cancel_before_the_retry(client: Any, fan_out: FanOut, alert_id: str) -> None:
+def cancel_before_the_retry(client: Any, fan_out: FanOut, alert_id: str, clock: QueueClock) -> None:
     response = send(client, "POST", f"/alerts/{alert_id}/cancel", {"reason": "found"})
     assert response.status_code == 200, response.body
     fan_out.runner.drain()  # the cancel is retracted while the failed delivery still waits
-    release_queued_messages()
+    release_queued_messages(clock)
     fan_out.runner.drain()  # now the retry of the first delivery comes back, too late to show anything
 
 
@@ -235,12 +259,12 @@ class Shown:
 
 @pytest.mark.parametrize("fault", FAULTS)
 @pytest.mark.parametrize("channel", CHANNELS)
-def test_a_takedown_reaches_every_partner_that_got_the_alert(client, slow_retries, channel, fault):
+def test_a_takedown_reaches_every_partner_that_got_the_alert(client, slow_retries, queue_clock, channel, fault):
     fan_out = slow_retries
     # Given the first delivery of a kind_alarm struck by a fault on this channel
     alert = deliver_with_fault(client, fan_out, channel, fault)
     # When the child is found and the cancel is handled before the failed delivery's retry
-    cancel_before_the_retry(client, fan_out, alert["id"])
+    cancel_before_the_retry(client, fan_out, alert["id"], queue_clock)
     # Then everything that was shown is taken down, nothing twice, and the record says so
     Shown(channel, alert["id"], fan_out).assert_taken_down()
     record = json.loads(send(client, "GET", f"/alerts/{alert['id']}").body)["deliveries"][channel]
@@ -255,7 +279,9 @@ def test_a_takedown_reaches_every_partner_that_got_the_alert(client, slow_retrie
     )
 
 
-def test_a_post_that_lands_after_the_retraction_is_deleted_when_the_retraction_is_made_again(client, slow_retries):
+def test_a_post_that_lands_after_the_retraction_is_deleted_when_the_retraction_is_made_again(
+    client, slow_retries, queue_clock
+):
     fan_out = slow_retries
     # Given X taking the post only after our timeout, and the child found before it has
     fan_out.sink.misbehave("x-politie", Misbehaviour(status=200, delay_seconds=4.0, times=1, request="POST /2/tweets"))
@@ -268,7 +294,7 @@ def test_a_post_that_lands_after_the_retraction_is_deleted_when_the_retraction_i
     assert record["targets"]["x-politie"]["state"] == "retracting"
     _wait_for_late_answer(fan_out, "social_media")
     # When the retraction comes back after the send in flight has settled
-    release_queued_messages()
+    release_queued_messages(queue_clock)
     fan_out.runner.drain()
     # Then the late post is gone too
     Shown("social_media", alert["id"], fan_out).assert_taken_down()
