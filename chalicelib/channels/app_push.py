@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from chalicelib.adapters.push import TopicMissingError
@@ -120,14 +121,24 @@ class AppPushChannel:
         messages = {lang: sns_message(alert, *alert_notification(alert, lang), image) for lang in LANGUAGES}
         return {"messages": messages, "attributes": collapse_attributes(alert), "cells": cell_cover(alert.area)}
 
+    def reach(self, content: dict[str, Any], previous: str | None) -> str:
+        """Every topic any version of the alert reached, this one included: what the retraction must cover."""
+        return Reach.parse(previous).including(content["cells"]).dump()
+
     def deliver(
         self, content: dict[str, Any], target: PartnerTarget, delivery_id: str, previous: str | None
     ) -> str | None:
-        return self._publish_all(content["messages"], content["attributes"], target, content["cells"])
+        self._publish_all(content["messages"], content["attributes"], target, content["cells"])
+        return self.reach(content, previous)
 
     def retract(self, alert: Alert, target: PartnerTarget, reference: str | None, delivery_id: str) -> None:
+        # Phones keep what came last under the collapse id: every cell an earlier version reached gets the
+        # retraction too, not only those of the alert's last area.
         messages = {lang: sns_message(alert, *retraction_notification(alert, lang), None) for lang in LANGUAGES}
-        self._publish_all(messages, collapse_attributes(alert), target, cell_cover(alert.area))
+        reach = Reach.parse(reference).including(cell_cover(alert.area))
+        covers = ([None] if reach.national else []) + ([sorted(reach.cells)] if reach.cells else [])
+        for cells in covers[:1] if target.name == TEST_DEVICES else covers:  # the test topics: once
+            self._publish_all(messages, collapse_attributes(alert), target, cells)
 
     def topics_for(self, target: PartnerTarget, cells: list[str] | None) -> list[tuple[str, str]]:
         """(language, topic) pairs: the test topics for the sandbox target, else national or the cells."""
@@ -153,6 +164,32 @@ class AppPushChannel:
         with ThreadPoolExecutor(max_workers=PUBLISH_THREADS) as pool:
             published = sum(pool.map(publish, pairs))
         return f"{published} of {len(pairs)} topics"
+
+
+@dataclass(frozen=True)
+class Reach:
+    """The topics an alert's pushes reached: the national topics, and the H3 cells of its areas."""
+
+    national: bool = False
+    cells: frozenset[str] = frozenset()
+
+    @classmethod
+    def parse(cls, reference: str | None) -> Reach:
+        try:
+            document = json.loads(reference or "{}")
+        except ValueError:
+            return cls()  # a reference from before reaches were recorded
+        if not isinstance(document, dict):
+            return cls()
+        return cls(bool(document.get("national")), frozenset(str(cell) for cell in document.get("cells", [])))
+
+    def including(self, cells: list[str] | None) -> Reach:
+        if cells is None:
+            return Reach(True, self.cells)
+        return Reach(self.national, self.cells | frozenset(cells))
+
+    def dump(self) -> str:
+        return json.dumps({"national": self.national, "cells": sorted(self.cells)}, separators=(",", ":"))
 
 
 APP_USERS = "app-users"

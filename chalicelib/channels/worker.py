@@ -86,6 +86,8 @@ class _Step:
     delivery_id: str
     settles_at: datetime | None = None
     exclusive: bool = False
+    # What to record as shown before the call, should its answer never come (default: what was shown before).
+    claimed_reference: str | None = None
 
 
 class ChannelWorker:
@@ -171,7 +173,10 @@ class ChannelWorker:
             # A send of an older version that may still land is handed on, so a later retraction waits for it too.
             settles_at = _settles_at(alert, before)
             pending = settles_at if settles_at is not None and settles_at > self._clock() else None
-            step = _Step(target, before, deliver, "sending", "delivered", delivery_id, pending, self._exclusive)
+            claimed = self._claimed_reference(content, reference)
+            step = _Step(
+                target, before, deliver, "sending", "delivered", delivery_id, pending, self._exclusive, claimed
+            )
             try:
                 results[target.name] = self._attempt(alert, step)
             except _Busy as taken:
@@ -247,7 +252,7 @@ class ChannelWorker:
     def _attempt(self, alert: Alert, step: _Step) -> TargetResult:
         before = step.before
         attempts = (before.attempts if before and before.version == alert.version else 0) + 1
-        reference = before.reference if before else None
+        reference = step.claimed_reference or (before.reference if before else None)
         pending = TargetResult(
             state=step.pending,
             version=alert.version,
@@ -273,6 +278,12 @@ class ChannelWorker:
             self._catch_up(alert.id, step.target, result.reference, alert.version)
             raise _Overtaken from None
         return result
+
+    def _claimed_reference(self, content: dict[str, Any], shown: str | None) -> str | None:
+        """A channel whose reach grows with each version (push cells) says before the call what it will have
+        reached, so a retraction covers it even when the answer is lost."""
+        reach = getattr(self._channel, "reach", None)
+        return reach(content, shown) if reach is not None else None
 
     def _claim(self, alert: Alert, name: str, before: TargetResult | None, pending: TargetResult) -> None:
         """Mark the target ``sending`` only when no other worker of this version is sending to it."""

@@ -460,11 +460,6 @@ def test_two_deliveries_of_one_message_at_once_post_once(client, fan_out):
 # --- app push: an area that changed -----------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app_push retracts to the cells of the alert's last area only (chalicelib/channels/app_push.py); "
-    "phones in an area the alert left keep the earlier notification with the child's name",
-)
 def test_the_found_push_reaches_every_cell_an_earlier_version_reached(client, fan_out):
     register(client, "utrecht", UTRECHT)
     register(client, "groningen", GRONINGEN)
