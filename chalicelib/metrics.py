@@ -36,6 +36,8 @@ def delivery_recorded(record: DeliveryRecord) -> None:
     if record.state == "failed":
         emit("DeliveryFailures", 1, channel=record.channel)
         return
+    if record.state not in ("delivered", "retracted"):
+        return  # still sending, or retracting until a send in flight has settled: counted when it ends
     emit("Deliveries", 1, channel=record.channel)
     if record.seconds_to_delivery is not None:
         emit("SecondsToDelivery", record.seconds_to_delivery, "Seconds", channel=record.channel)

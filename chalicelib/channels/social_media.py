@@ -180,7 +180,9 @@ class SocialMediaChannel:
             self._delete(target, post_id)
         found = alert.cancellation is not None and alert.cancellation.reason == "found"
         noticed = any(post.fragment == NOTICE_FRAGMENT for post in ours)
-        if self._found_notice and found and target.platform == "x" and not noticed:
+        # The notice thanks those who shared the post: an account that never carried it stays silent.
+        shown = bool(reference or posts)
+        if self._found_notice and found and target.platform == "x" and shown and not noticed:
             token, base = self._secrets.get(target.secret_parameter), str(target.url).rstrip("/")
             self._client.x_post(base, token, with_link(FOUND_NOTICE, f"{page}#{NOTICE_FRAGMENT}"), None)
 

@@ -181,3 +181,17 @@ def test_the_visual_channels_preview_what_they_send(client, aws, channel):
     response = client.http.get(f"/alerts/{alert['id']}/previews/{channel}", headers={"accept": "image/png"})
     assert response.status_code == 200
     assert Image.open(io.BytesIO(response.body)).format == "PNG"
+
+
+def test_an_account_that_never_carried_the_post_gets_no_found_notice(client, fan_out):
+    # Given a child found before any post was made
+    alert = create(client)
+    send(client, "POST", f"/alerts/{alert['id']}/cancel", {"reason": "found"})
+    fan_out.runner.drain()
+    # Then the retraction ran on every account, and no thank-you notice appeared out of nowhere
+    assert fan_out.sink.posts("x-politie") == fan_out.sink.posts("facebook-politie") == []
+    record = deliveries(client, alert["id"])["social_media"]
+    assert {name: target["state"] for name, target in record["targets"].items()} == {
+        "x-politie": "retracted",
+        "facebook-politie": "retracted",
+    }
