@@ -14,13 +14,8 @@ NOW = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)
 
 
 def counted(capsys: pytest.CaptureFixture[str], state: str) -> list[str]:
-    record = DeliveryRecord(
-        alert_id="a",
-        channel="news_media",
-        state=state,
-        version=2,
-        created_at=NOW,
-        updated_at=NOW,  # type: ignore[arg-type]
+    record = DeliveryRecord.model_validate(
+        {"alert_id": "a", "channel": "news_media", "state": state, "version": 2, "created_at": NOW, "updated_at": NOW}
     )
     capsys.readouterr()
     metrics.delivery_recorded(record)
