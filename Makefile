@@ -12,10 +12,10 @@ export AWS_DEFAULT_REGION ?= eu-west-1
 .PHONY: run demo package deploy openapi previews test lint typecheck unit functional e2e bench fmt clean
 
 run: $(STAMP)
-	$(BIN)/python -m chalicelib.local.stack --api-port $(API_PORT) --moto-port $(MOTO_PORT) --sink-port $(SINK_PORT)
+	$(BIN)/python -m devstack.stack --api-port $(API_PORT) --moto-port $(MOTO_PORT) --sink-port $(SINK_PORT)
 
 demo: $(STAMP)
-	$(BIN)/python -m chalicelib.local.demo --api http://127.0.0.1:$(API_PORT) --sink http://127.0.0.1:$(SINK_PORT)
+	$(BIN)/python -m devstack.demo --api http://127.0.0.1:$(API_PORT) --sink http://127.0.0.1:$(SINK_PORT)
 
 test: lint typecheck
 	$(BIN)/python -m pytest
@@ -38,7 +38,7 @@ openapi: $(STAMP)
 	$(BIN)/python -c "import json; from chalicelib.http.openapi import openapi_document as d; print(json.dumps(d(), indent=2))" > docs/openapi.json
 
 previews: $(STAMP)
-	$(BIN)/python -m chalicelib.local.previews
+	$(BIN)/python -m devstack.previews
 
 STAGE ?= dev
 package: $(STAMP)

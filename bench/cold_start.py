@@ -70,7 +70,7 @@ def unpack(target: Path, keep_bytecode: bool) -> Path:
 
 
 def api_event(reference: str) -> dict[str, Any]:
-    from chalicelib.local.samples import sample_alert
+    from devstack.samples import sample_alert
 
     body = json.dumps(sample_alert(reference=reference, status="exercise"))
     return {
@@ -134,9 +134,9 @@ def start_backend(stack: ExitStack) -> tuple[dict[str, str], dict[str, str]]:
     import boto3
 
     from chalicelib.channels.targets import PartnerDirectory
-    from chalicelib.local.resources import deploy_resources
-    from chalicelib.local.stack import start_moto
-    from chalicelib.local.wiring import function_environment
+    from devstack.resources import deploy_resources
+    from devstack.stack import start_moto
+    from devstack.wiring import function_environment
 
     start_moto(5099, stack)
     outputs = deploy_resources("local", boto3.session.Session(region_name="eu-west-1"))
@@ -169,7 +169,7 @@ def fresh_stack() -> None:
 
     import boto3
 
-    from chalicelib.local.resources import deploy_resources
+    from devstack.resources import deploy_resources
 
     reset = urllib.request.Request(f"{os.environ['AWS_ENDPOINT_URL']}/moto-api/reset", method="POST")
     with urllib.request.urlopen(reset, timeout=10):

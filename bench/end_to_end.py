@@ -18,8 +18,8 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from chalicelib.channels.policy import deployed_channels_for
-from chalicelib.local.process import start_local_stack
-from chalicelib.local.samples import sample_alert
+from devstack.process import start_local_stack
+from devstack.samples import sample_alert
 
 ALERTS = 12
 PARTNERS = ("anp", "nos", "rws-tmc", "ns-screens")

@@ -217,7 +217,7 @@ def circle_ring(points: int, radius_km: float) -> list[list[float]]:
 
 
 def alert_body(reference: str, photo: bytes | None = None, content_type: str = "image/jpeg") -> dict[str, Any]:
-    from chalicelib.local.samples import sample_alert
+    from devstack.samples import sample_alert
 
     if photo is None:
         return sample_alert(reference=reference)
@@ -330,11 +330,11 @@ class Stack:
     def __init__(self, stack: ExitStack) -> None:
         import boto3
 
-        from chalicelib.local.partners import local_partners, store_secrets
-        from chalicelib.local.resources import deploy_resources
-        from chalicelib.local.sink import PartnerSink
-        from chalicelib.local.stack import start_moto
-        from chalicelib.local.wiring import CHANNEL_QUEUES, function_environment
+        from devstack.partners import local_partners, store_secrets
+        from devstack.resources import deploy_resources
+        from devstack.sink import PartnerSink
+        from devstack.stack import start_moto
+        from devstack.wiring import CHANNEL_QUEUES, function_environment
 
         start_moto(free_port(), stack)
         session = boto3.session.Session(region_name="eu-west-1")
@@ -359,7 +359,7 @@ class Stack:
         self.app = app
 
     def call(self, event: dict[str, Any]) -> dict[str, Any]:
-        from chalicelib.local.runner import LambdaContext
+        from devstack.runner import LambdaContext
 
         reply: dict[str, Any] = self.app.app(event, LambdaContext("api"))
         if reply["statusCode"] >= 300:
@@ -396,7 +396,7 @@ class Stack:
         return shaped
 
     def dispatch_pending(self) -> None:
-        from chalicelib.local.runner import LambdaContext
+        from devstack.runner import LambdaContext
 
         records = self.stream_records()
         for start in range(0, len(records), 100):

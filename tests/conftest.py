@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from chalicelib.config import get_settings
-from chalicelib.local.samples import sample_alert
+from devstack.samples import sample_alert
 
 
 @pytest.fixture(autouse=True)

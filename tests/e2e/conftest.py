@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from chalicelib.local.process import LocalStackProcess, start_local_stack
+from devstack.process import LocalStackProcess, start_local_stack
 
 
 @pytest.fixture(scope="module")

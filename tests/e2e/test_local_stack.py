@@ -6,7 +6,7 @@ import boto3
 import pytest
 import requests
 
-from chalicelib.local.process import start_local_stack
+from devstack.process import start_local_stack
 from tests.conftest import alert_body
 
 pytestmark = pytest.mark.e2e

@@ -16,11 +16,11 @@ import app as api
 from chalicelib.adapters.clients import reset_clients
 from chalicelib.channels import registry
 from chalicelib.config import get_settings
-from chalicelib.local.partners import local_partners, store_secrets
-from chalicelib.local.resources import deploy_resources
-from chalicelib.local.runner import EventRunner
-from chalicelib.local.sink import PartnerSink
-from chalicelib.local.wiring import event_runner, function_environment
+from devstack.partners import local_partners, store_secrets
+from devstack.resources import deploy_resources
+from devstack.runner import EventRunner
+from devstack.sink import PartnerSink
+from devstack.wiring import event_runner, function_environment
 
 
 def reset_process_caches() -> None:

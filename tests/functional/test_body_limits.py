@@ -7,8 +7,8 @@ import math
 
 from chalicelib.config import get_settings
 from chalicelib.http.requests import MAX_JSON_ITEMS, json_object
-from chalicelib.local.samples import sample_alert
 from chalicelib.models.alert import MAX_RING_POSITIONS, MAX_RINGS
+from devstack.samples import sample_alert
 from tests.functional.conftest import send
 
 # Lambda answers at most 6 MB; API Gateway turns a larger answer into a 502.

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from chalicelib.local.sink import Misbehaviour
+from devstack.sink import Misbehaviour
 from tests.conftest import alert_body
 from tests.functional.conftest import FanOut, send
 

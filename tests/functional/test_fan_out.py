@@ -13,7 +13,7 @@ import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 import app as api
-from chalicelib.local.sink import Misbehaviour
+from devstack.sink import Misbehaviour
 from tests.conftest import alert_body
 from tests.functional.conftest import FanOut, send
 

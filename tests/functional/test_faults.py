@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 
 from chalicelib.adapters.clients import dynamodb_client, sns_client
 from chalicelib.channels.policy import CHANNELS
-from chalicelib.local.sink import Misbehaviour
+from devstack.sink import Misbehaviour
 from tests.conftest import alert_body
 from tests.functional.conftest import FanOut, send
 from tests.functional.test_app_push import PREFIX, UTRECHT, published, register

@@ -270,7 +270,7 @@ def test_a_photo_gone_from_the_bucket_previews_without_it(client, aws):
 
 def test_the_upload_function_ignores_s3_test_events_and_strays(client, aws):
     import app as api
-    from chalicelib.local.runner import LambdaContext
+    from devstack.runner import LambdaContext
 
     bodies = [
         json.dumps({"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": aws["PhotosBucketName"]}),

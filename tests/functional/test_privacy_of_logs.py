@@ -12,8 +12,8 @@ from PIL import Image
 
 import app as api
 from chalicelib.geo.cover import device_cell
-from chalicelib.local.sink import Misbehaviour
 from chalicelib.observability import logger
+from devstack.sink import Misbehaviour
 from tests.conftest import alert_body
 from tests.functional.conftest import send
 

@@ -29,8 +29,8 @@ from chalicelib.channels import registry
 from chalicelib.channels.targets import PartnerTarget, parse_directory, targets_for
 from chalicelib.channels.worker import IN_FLIGHT_SECONDS, ChannelWorker
 from chalicelib.clock import utc_now
-from chalicelib.local import partners
-from chalicelib.local.sink import Misbehaviour
+from devstack import partners
+from devstack.sink import Misbehaviour
 from tests.conftest import alert_body
 from tests.functional.conftest import FanOut, reset_process_caches, send
 from tests.functional.test_app_push import PREFIX, UTRECHT, published, register

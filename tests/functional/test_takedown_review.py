@@ -33,9 +33,9 @@ from chalicelib.channels.worker import ChannelWorker, DeliveryFailedError
 from chalicelib.clock import utc_now
 from chalicelib.config import get_settings
 from chalicelib.links import public_page
-from chalicelib.local.sink import Misbehaviour
 from chalicelib.models.alert import Alert
 from chalicelib.models.events import AlertEvent, DeliveryRecord, EventKind, TargetResult
+from devstack.sink import Misbehaviour
 from tests.conftest import alert_body
 from tests.functional.conftest import FanOut, send
 from tests.functional.test_app_push import GRONINGEN, PREFIX, UTRECHT, published, register

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.adapters.webhooks import PartnerError, WebhookSender
-from chalicelib.local.partners import new_secret
-from chalicelib.local.sink import Misbehaviour, PartnerSink
+from devstack.partners import new_secret
+from devstack.sink import Misbehaviour, PartnerSink
 
 
 @pytest.fixture

@@ -19,8 +19,8 @@ from botocore.exceptions import ClientError
 
 import app as api
 from chalicelib.alerts import retention
-from chalicelib.local.partners import local_partners
-from chalicelib.local.wiring import event_runner
+from devstack.partners import local_partners
+from devstack.wiring import event_runner
 from infra import iam
 from infra.merge import merge_template
 from tests.functional.conftest import aws, client, fan_out, send  # noqa: F401 - the moto fixtures

@@ -87,8 +87,8 @@ def test_the_functions_that_decode_photos_and_parse_the_largest_bodies_get_a_ful
 
 def test_the_body_limit_holds_the_largest_inline_photo_and_fits_a_lambda_invocation():
     from chalicelib.config import Settings
-    from chalicelib.local.samples import sample_alert
     from chalicelib.models.alert import MAX_PHOTO_BYTES, MAX_RING_POSITIONS
+    from devstack.samples import sample_alert
 
     limit = Settings().max_body_bytes
     # Given the largest inline photo and a detailed polygon area (a 15 km circle of the most points a ring takes)

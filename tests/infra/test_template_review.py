@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from chalicelib.local.partners import local_partners
+from devstack.partners import local_partners
 from infra import iam
 from infra.merge import merge_template
 from tests.infra.test_api_policy import APP_BACKEND, BURGERNET, INTRUDER, OPERATOR, OUTSIDER, decide

@@ -66,8 +66,8 @@ import json, sys
 import boto3
 from chalice.test import Client
 from moto import mock_aws
-from chalicelib.local.resources import deploy_resources
-from chalicelib.local.samples import sample_alert
+from devstack.resources import deploy_resources
+from devstack.samples import sample_alert
 
 unwanted = json.loads(sys.argv[1])
 with mock_aws():

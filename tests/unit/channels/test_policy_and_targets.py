@@ -7,7 +7,7 @@ from pathlib import Path
 
 from chalicelib.channels.policy import CHANNELS, CHANNELS_BY_LEVEL, filter_policy
 from chalicelib.channels.targets import PartnerDirectory, targets_for
-from chalicelib.local.wiring import CHANNEL_QUEUES
+from devstack.wiring import CHANNEL_QUEUES
 
 TEMPLATE = Path(__file__).resolve().parents[3] / "infra" / "resources.json"
 

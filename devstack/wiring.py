@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.channels.targets import PartnerDirectory
-from chalicelib.local.runner import ChannelQueue, EventRunner, PhotoUploads
+from devstack.runner import ChannelQueue, EventRunner, PhotoUploads
 
 # Channel name -> the stack outputs naming its queue.
 CHANNEL_QUEUES = {

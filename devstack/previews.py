@@ -14,7 +14,7 @@ from PIL import Image, ImageDraw
 from chalicelib.imaging.photo import process_photo
 from chalicelib.imaging.visuals import VisualContent, VisualKind, render_visual
 
-OUT = Path(__file__).resolve().parents[2] / "docs" / "previews"
+OUT = Path(__file__).resolve().parents[1] / "docs" / "previews"
 SIZES: dict[VisualKind, tuple[int, int]] = {
     "social_card": (1200, 675),
     "station_poster": (1920, 1080),

@@ -13,8 +13,8 @@ from typing import Any
 import requests
 
 from chalicelib.channels.policy import deployed_channels_for
-from chalicelib.local.process import LocalStackProcess, start_local_stack
-from chalicelib.local.samples import sample_alert
+from devstack.process import LocalStackProcess, start_local_stack
+from devstack.samples import sample_alert
 
 FINISHED = {"delivered", "failed", "retracted"}
 

@@ -1,6 +1,6 @@
 """Start the local stack on 127.0.0.1: moto server with the infra template deployed, then `chalice local`.
 
-Run it with ``make run`` (or ``python -m chalicelib.local.stack``); Ctrl-C stops everything.
+Run it with ``make run`` (or ``python -m devstack.stack``); Ctrl-C stops everything.
 """
 
 from __future__ import annotations
@@ -21,12 +21,12 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from chalicelib.local.partners import local_partners, store_secrets
-from chalicelib.local.resources import deploy_resources
-from chalicelib.local.sink import PartnerSink
-from chalicelib.local.wiring import event_runner, function_environment
+from devstack.partners import local_partners, store_secrets
+from devstack.resources import deploy_resources
+from devstack.sink import PartnerSink
+from devstack.wiring import event_runner, function_environment
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 STAGE = "local"
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": "eu-west-1"}
 
@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def start_moto(port: int, stack: ExitStack) -> str:
-    from chalicelib.local.moto_server import AtomicMotoServer
+    from devstack.moto_server import AtomicMotoServer
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     # moto names each template resource type it skips; subscriptions are made up for, policies it does not enforce.
@@ -89,7 +89,7 @@ def start_api(endpoint: str, port: int, function_env: dict[str, str], stack: Exi
     command = [
         sys.executable,
         "-m",
-        "chalicelib.local.api_server",
+        "devstack.api_server",
         "local",
         "--stage",
         STAGE,

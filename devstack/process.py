@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass
@@ -55,7 +55,7 @@ def free_port() -> int:
 def start_local_stack(timeout: float = 60.0) -> LocalStackProcess:
     ports = {"api": free_port(), "moto": free_port(), "sink": free_port()}
     environment = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
-    command = [sys.executable, "-m", "chalicelib.local.stack"]
+    command = [sys.executable, "-m", "devstack.stack"]
     command += [f"--{name}-port={port}" for name, port in ports.items()]
     process = subprocess.Popen(  # noqa: S603 - our own module, with our own arguments
         command, cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
