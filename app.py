@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
-from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from chalice.app import CloudWatchEvent, DynamoDBEvent, IAMAuthorizer, Rate, Request, Response, SQSEvent
 
 from chalicelib import metrics
-from chalicelib.alerts.service import AlertService
 from chalicelib.config import get_settings
 from chalicelib.http import problems
 from chalicelib.http.requests import alert_id, is_cap, json_object, optional_version, raw_document, required_version
@@ -23,14 +20,7 @@ from chalicelib.http.responses import (
 )
 from chalicelib.models.audit import Actor
 from chalicelib.observability import logger
-
-if TYPE_CHECKING:
-    from chalicelib.alerts.cap_ingest import CapIngest
-    from chalicelib.alerts.devices import DeviceRegistry
-    from chalicelib.alerts.feed import FeedService
-    from chalicelib.alerts.photos import PhotoService
-    from chalicelib.channels.previews import PreviewService
-    from chalicelib.channels.worker import ChannelWorker
+from chalicelib.wiring import wiring
 
 app = NegotiatingChalice(app_name="kind-alarm", configure_logs=False)
 app.api.binary_types.append("image/png")
@@ -40,86 +30,6 @@ settings = get_settings()
 JSON = ["application/json"]
 CAP = ["application/cap+xml", "application/xml"]
 MERGE_PATCH = ["application/merge-patch+json", "application/json"]
-
-
-# The API's own factories import only what its requests use: the channel registry would bring every channel's
-# worker and transport (standardwebhooks, h3, the social client) into the API's cold start.
-@lru_cache(maxsize=1)
-def alert_service() -> AlertService:
-    from chalicelib.adapters.alert_table import AlertTable
-    from chalicelib.adapters.clients import dynamodb_client
-    from chalicelib.adapters.delivery_table import DeliveryTable
-    from chalicelib.channels.checks import SignProfile, content_check
-    from chalicelib.geo.areas import load_service_area
-
-    current = get_settings()
-    return AlertService(
-        # As registry.build_alert_table: the stage's retention for the child's data of closed alerts.
-        store=AlertTable(dynamodb_client(), current.alerts_table, current.retention_days * 24 * 3600),
-        service_area=load_service_area(current.service_area_file),
-        max_duration=timedelta(hours=current.max_alert_hours),
-        default_duration=timedelta(hours=current.default_alert_hours),
-        deliveries=DeliveryTable(dynamodb_client(), current.alerts_table),
-        photos=photo_service(),
-        content_check=content_check(SignProfile.parse(current.road_sign_profile)),
-    )
-
-
-@lru_cache(maxsize=1)
-def photo_service() -> PhotoService:
-    from chalicelib.adapters.clients import dynamodb_client, s3_client
-    from chalicelib.adapters.photo_store import PhotoStore
-    from chalicelib.adapters.photo_table import PhotoTable
-    from chalicelib.alerts.photos import PhotoService
-
-    current = get_settings()
-    # As registry.build_photo_service, which the channel workers use.
-    return PhotoService(
-        PhotoStore.with_client_on_first_use(s3_client, current.photos_bucket),
-        PhotoTable(dynamodb_client(), current.alerts_table),
-        road_sign=current.road_sign_pixels(),
-        max_upload_bytes=current.max_upload_bytes,
-        upload_seconds=current.upload_url_seconds,
-        url_seconds=current.photo_url_seconds,
-    )
-
-
-@lru_cache(maxsize=1)
-def cap_ingest() -> CapIngest:
-    from chalicelib.alerts.cap_ingest import CapIngest
-
-    return CapIngest(alert_service())
-
-
-@lru_cache(maxsize=1)
-def feed_service() -> FeedService:
-    from chalicelib.adapters.clients import s3_client
-    from chalicelib.adapters.feed_store import FeedStore
-    from chalicelib.alerts.feed import FeedService
-
-    return FeedService(alert_service(), FeedStore(s3_client(), get_settings().photos_bucket))
-
-
-@lru_cache(maxsize=1)
-def device_registry() -> DeviceRegistry:
-    from chalicelib.channels.registry import build_device_registry
-
-    return build_device_registry(get_settings())
-
-
-@lru_cache(maxsize=1)
-def preview_service() -> PreviewService:
-    from chalicelib.channels.previews import PreviewService
-
-    current = get_settings()
-    return PreviewService(alert_service(), photo_service(), current.road_sign_pixels(), current.cap_sender)
-
-
-@lru_cache(maxsize=8)
-def channel_worker(name: str) -> ChannelWorker:
-    from chalicelib.channels.registry import build_worker
-
-    return build_worker(name, get_settings())
 
 
 @app.middleware("http")
@@ -161,9 +71,9 @@ def _body() -> dict[str, Any]:
 @problems.answers_problems
 def create_alert() -> Response:
     if is_cap(_request().headers.get("content-type")):
-        result = cap_ingest().ingest(_raw_body(), _actor())
+        result = wiring().cap_ingest.ingest(_raw_body(), _actor())
     else:
-        result = alert_service().create(_body(), _actor())
+        result = wiring().alert_service.create(_body(), _actor())
     metrics.alert_received(result.created)
     return alert_response(result.alert, status=201 if result.created else 200)
 
@@ -171,7 +81,7 @@ def create_alert() -> Response:
 @app.route("/alerts/{id}", methods=["GET"], authorizer=burgernet)
 @problems.answers_problems
 def get_alert(id: str) -> Response:  # noqa: A002 - the path parameter's public name
-    status = alert_service().status(alert_id(id))
+    status = wiring().alert_service.status(alert_id(id))
     deliveries = {channel: record.public() for channel, record in status.deliveries.items()}
     return alert_response(status.alert, deliveries=deliveries, photo_urls=status.photo_urls)
 
@@ -181,7 +91,7 @@ def get_alert(id: str) -> Response:  # noqa: A002 - the path parameter's public 
 def update_alert(id: str) -> Response:  # noqa: A002
     checked_id = alert_id(id)
     version = required_version(_request().headers.get("if-match"))
-    return alert_response(alert_service().update(checked_id, _body(), version, _actor()))
+    return alert_response(wiring().alert_service.update(checked_id, _body(), version, _actor()))
 
 
 @app.route("/alerts/{id}/cancel", methods=["POST"], authorizer=burgernet, content_types=JSON)
@@ -189,13 +99,13 @@ def update_alert(id: str) -> Response:  # noqa: A002
 def cancel_alert(id: str) -> Response:  # noqa: A002
     checked_id = alert_id(id)
     version = optional_version(_request().headers.get("if-match"))
-    return alert_response(alert_service().cancel(checked_id, _body(), version, _actor()))
+    return alert_response(wiring().alert_service.cancel(checked_id, _body(), version, _actor()))
 
 
 @app.route("/alerts/{id}/previews/{channel}", methods=["GET"], authorizer=burgernet)
 @problems.answers_problems
 def preview(id: str, channel: str) -> Response:  # noqa: A002
-    shown = preview_service().preview(alert_id(id), channel)
+    shown = wiring().preview_service.preview(alert_id(id), channel)
     return negotiated_response(shown.body, shown.content_type, _request(), app.api.binary_types)
 
 
@@ -203,14 +113,14 @@ def preview(id: str, channel: str) -> Response:  # noqa: A002
 @problems.answers_problems
 def feed() -> Response:
     """Public: the Atom index of active alerts."""
-    return public_response(feed_service().feed(), "application/atom+xml")
+    return public_response(wiring().feed_service.feed(), "application/atom+xml")
 
 
 @app.route("/alerts/{id}/cap", methods=["GET"])
 @problems.answers_problems
 def alert_cap(id: str) -> Response:  # noqa: A002
     """Public while the alert is active: its current CAP 1.2 message."""
-    return public_response(feed_service().message(alert_id(id)), "application/cap+xml")
+    return public_response(wiring().feed_service.message(alert_id(id)), "application/cap+xml")
 
 
 @app.route("/openapi.json", methods=["GET"])
@@ -226,14 +136,14 @@ def openapi() -> Response:
 @app.route("/devices/{device_id}", methods=["PUT"], authorizer=burgernet, content_types=JSON)
 @problems.answers_problems
 def register_device(device_id: str) -> Response:
-    created = device_registry().register(device_id, _body())
+    created = wiring().device_registry.register(device_id, _body())
     return Response(body="", status_code=201 if created else 204)
 
 
 @app.route("/devices/{device_id}", methods=["DELETE"], authorizer=burgernet)
 @problems.answers_problems
 def unregister_device(device_id: str) -> Response:
-    device_registry().unregister(device_id)
+    wiring().device_registry.unregister(device_id)
     return Response(body="", status_code=204)
 
 
@@ -243,38 +153,33 @@ def push_events(event: Any) -> None:
     report = json.loads(event.message)
     endpoint = report.get("EndpointArn")
     if endpoint and report.get("EventType") in ("EndpointUpdated", "DeliveryFailure", "EndpointDeleted"):
-        device_registry().endpoint_reported(endpoint)
+        wiring().device_registry.endpoint_reported(endpoint)
 
 
 @app.route("/photos", methods=["POST"], authorizer=burgernet, content_types=JSON)
 @problems.answers_problems
 def start_photo_upload() -> Response:
-    return private_response(photo_service().start_upload(_body()), "application/json", status=201)
+    return private_response(wiring().photo_service.start_upload(_body()), "application/json", status=201)
 
 
 @app.on_sqs_message(queue=settings.photo_uploads_queue, batch_size=5, name="photo_upload")
 def photo_upload(event: SQSEvent) -> dict[str, Any]:
     from chalicelib.batches import photo_upload_batch
 
-    return photo_upload_batch(event.to_dict(), event.context, photo_service())
+    return photo_upload_batch(event.to_dict(), event.context, wiring().photo_service)
 
 
 @app.on_dynamodb_record(stream_arn=settings.alerts_stream_arn, batch_size=100, starting_position="TRIM_HORIZON")
 def dispatch(event: DynamoDBEvent) -> dict[str, Any]:
-    from chalicelib.adapters.clients import sns_client
-    from chalicelib.adapters.event_topic import EventTopic
     from chalicelib.batches import dispatch_batch
 
-    topic = EventTopic(sns_client(), get_settings().alert_events_topic_arn)
-    return dispatch_batch(event.to_dict(), event.context, topic)
+    return dispatch_batch(event.to_dict(), event.context, wiring().event_topic)
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES), name="watch_deliveries")
 def watch_deliveries(event: CloudWatchEvent) -> dict[str, Any]:
     """Every minute: count the channels of active kind_alarm alerts that have not delivered within 60 s."""
-    from chalicelib.channels.registry import build_delivery_watch
-
-    late = build_delivery_watch(get_settings()).late()
+    late = wiring().delivery_watch.late()
     for item in late:
         logger.warning(
             "channel late",
@@ -292,30 +197,21 @@ def watch_deliveries(event: CloudWatchEvent) -> dict[str, Any]:
 @app.schedule(Rate(1, unit=Rate.MINUTES), name="expire_alerts")
 def expire_alerts(event: CloudWatchEvent) -> dict[str, Any]:
     """Every minute: alerts whose expires_at has passed expire, and retract on every channel as a cancel does."""
-    expired = alert_service().expire_due(_scheduled_actor("expire_alerts", event))
+    expired = wiring().alert_service.expire_due(_scheduled_actor("expire_alerts", event))
     return {"expired": [alert.id for alert in expired]}
 
 
 @app.schedule(Rate(1, unit=Rate.HOURS), name="purge_alerts")
 def purge_alerts(event: CloudWatchEvent) -> dict[str, Any]:
     """Every hour: erase the child's data of alerts past their retention (table and feed); the audit trail stays."""
-    from chalicelib.adapters.clients import s3_client
-    from chalicelib.adapters.feed_store import FeedStore
-    from chalicelib.alerts.retention import RetentionPurge
-    from chalicelib.channels.cap_feed import CapFeed
-    from chalicelib.channels.registry import build_alert_table
-
-    current = get_settings()
-    feed = CapFeed(FeedStore(s3_client(), current.photos_bucket), current.public_base_url)
-    purge = RetentionPurge(build_alert_table(current), feed)
-    return {"purged": purge.run(_scheduled_actor("purge_alerts", event))}
+    return {"purged": wiring().retention_purge.run(_scheduled_actor("purge_alerts", event))}
 
 
 def _channel_batch(name: str, event: SQSEvent) -> dict[str, Any]:
     from chalicelib.batches import channel_batch
-    from chalicelib.channels.registry import queue_backoff
 
-    return channel_batch(event.to_dict(), event.context, channel_worker(name), queue_backoff(get_settings()))
+    parts = wiring()
+    return channel_batch(event.to_dict(), event.context, parts.worker(name), parts.queue_backoff)
 
 
 @app.on_sqs_message(queue=settings.channel_queue("app_push"), batch_size=5, name="app_push")

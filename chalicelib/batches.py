@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from chalicelib.adapters.event_topic import EventTopic
+from chalicelib.adapters.queue_backoff import QueueBackoff
 from chalicelib.alerts.photos import PhotoService
 from chalicelib.channels.worker import ChannelWorker, DeliveryFailedError
 from chalicelib.dispatch import event_from_record
@@ -38,32 +39,6 @@ def dispatch_batch(event: dict[str, Any], context: Any, topic: EventTopic) -> di
     return dict(
         process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
     )
-
-
-class QueueBackoff:
-    """Exponential backoff for a failed message: it becomes visible again after base * 2^(receives-1) s."""
-
-    def __init__(self, sqs_client: Any, base_seconds: int, max_seconds: int) -> None:
-        self._sqs = sqs_client
-        self._base = base_seconds
-        self._max = max_seconds
-        self._urls: dict[str, str] = {}
-
-    def delay(self, record: Any, retry_after: float | None) -> int:
-        receives = int(record.attributes.approximate_receive_count or 1)
-        seconds = min(self._max, max(self._base * 2 ** (receives - 1), int(retry_after or 0)))
-        self._sqs.change_message_visibility(
-            QueueUrl=self._queue_url(record.event_source_arn),
-            ReceiptHandle=record.receipt_handle,
-            VisibilityTimeout=seconds,
-        )
-        return int(seconds)
-
-    def _queue_url(self, queue_arn: str) -> str:
-        if queue_arn not in self._urls:
-            _, _, _, _, account, name = queue_arn.split(":")
-            self._urls[queue_arn] = self._sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
-        return self._urls[queue_arn]
 
 
 def channel_batch(event: dict[str, Any], context: Any, worker: ChannelWorker, backoff: QueueBackoff) -> dict[str, Any]:

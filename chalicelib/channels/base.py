@@ -1,11 +1,40 @@
-"""What every channel provides. ``render`` is pure and previewable; ``deliver`` and ``retract`` move bytes."""
+"""What every channel provides, in one shape.
+
+``render(alert, assets)`` is pure: from the alert and the assets the worker gathered (the photo's bytes and
+links, the alert's public page) it computes what the channel shows, or, for a cancelled or expired alert, what
+takes it down. The operator's preview is that same content (``preview``). ``deliver`` and ``retract`` are the
+only I/O: they move the content to one target.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
 
 from chalicelib.channels.targets import PartnerTarget
+from chalicelib.channels.texts import ContentError
 from chalicelib.models.alert import Alert
+
+__all__ = ["Assets", "Channel", "ContentError", "Preview", "alert_summary"]
+
+Asset = Literal["photo", "photo_urls"]
+Content = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Assets:
+    """What rendering reads beyond the alert, gathered by the worker (or the preview) before ``render``."""
+
+    public_page: str
+    photo: bytes | None = None  # the master rendition
+    photo_urls: Mapping[str, str] = field(default_factory=dict)  # expiring links, per rendition
+
+
+@dataclass(frozen=True)
+class Preview:
+    content_type: str
+    body: bytes | str
 
 
 def alert_summary(alert: Alert) -> dict[str, Any]:
@@ -19,23 +48,48 @@ def alert_summary(alert: Alert) -> dict[str, Any]:
     }
 
 
-class ContentError(ValueError):
-    """Rendered content breaks the channel's limits (length, size)."""
-
-
 class Channel(Protocol):
     name: str
+    # The assets ``render`` reads: the worker gathers only these.
+    needs: frozenset[Asset]
 
-    def render(self, alert: Alert) -> dict[str, Any]:
-        """What the channel shows for this alert version; raises ContentError past the channel's limits."""
+    def render(self, alert: Alert, assets: Assets) -> Content:
+        """What the channel shows for this version (or what takes a cancelled or expired alert down). Pure;
+        raises ContentError past the channel's limits."""
         ...
 
-    def deliver(
-        self, content: dict[str, Any], target: PartnerTarget, delivery_id: str, previous: str | None
-    ) -> str | None:
-        """Show ``content`` at ``target`` (replacing ``previous``, what it showed before); return the reference."""
+    def preview(self, content: Content) -> Preview:
+        """The rendered content as the operator checks it: an image, the payload, the message."""
         ...
 
-    def retract(self, alert: Alert, target: PartnerTarget, reference: str | None, delivery_id: str) -> None:
-        """Take down what was shown at ``target`` for this alert."""
+    def deliver(self, content: Content, target: PartnerTarget, delivery_id: str, shown: str | None) -> str | None:
+        """Show ``content`` at ``target`` (replacing ``shown``, what it showed before); return the reference."""
         ...
+
+    def retract(self, content: Content, target: PartnerTarget, delivery_id: str, shown: str | None) -> None:
+        """Take the alert down at ``target`` (``shown``: what the record says it showed, if anything)."""
+        ...
+
+
+def visual(
+    alert: Alert, photo: bytes | None, size: tuple[int, int], kind: str, max_jpeg_bytes: int | None = None
+) -> bytes:
+    """The channel visual of an alert (social card, station poster, road-sign image), with its photo if any."""
+    from chalicelib.imaging.visuals import VisualContent, render_visual
+
+    content = VisualContent(alert.level, alert.child.name, alert.headline.nl, alert.contact.phone, photo)
+    return render_visual(content, size, kind, max_jpeg_bytes)  # type: ignore[arg-type]
+
+
+def png_of(image: bytes) -> bytes:
+    """An image as PNG, pixel for pixel: the preview of a visual shows exactly what the partner got."""
+    import io
+
+    from PIL import Image
+
+    with Image.open(io.BytesIO(image)) as opened:
+        if opened.format == "PNG":
+            return image
+        out = io.BytesIO()
+        opened.save(out, "PNG")
+        return out.getvalue()

@@ -16,34 +16,24 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib.adapters.webhooks import PartnerError
-from chalicelib.channels.targets import PartnerTarget
+from chalicelib.alerts.lifecycle import TERMINAL_STATES
+from chalicelib.channels.base import Asset, Assets, Content, Preview
+from chalicelib.channels.targets import OWN_AUDIENCES, PartnerTarget, audience_for
+from chalicelib.channels.texts import ending
 from chalicelib.models.alert import Alert, CircleArea, PolygonArea
+from chalicelib.wording import ENDINGS, LEVEL_TITLES
 
 if TYPE_CHECKING:
     from chalicelib.adapters.feed_store import FeedFile
+    from chalicelib.wiring import Wiring
 
 NAME = "cap_feed"
 CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
-EVENTS = {
-    "kind_alarm": {"nl": "Kind Alarm", "en": "Child Alert"},
-    "vermist_kind": {"nl": "Vermist kind", "en": "Missing child"},
-}
 # (urgency, severity, certainty) by level
 GRAVITY = {"kind_alarm": ("Immediate", "Severe", "Likely"), "vermist_kind": ("Expected", "Moderate", "Likely")}
 LANGUAGES = {"nl": "nl-NL", "en": "en-GB"}
 # A Cancel: nothing more to do (Past), and what it says was seen to happen.
 CANCEL_GRAVITY = ("Past", "Minor", "Observed")
-ENDINGS = {
-    "found": {
-        "nl": ("gevonden", "Het kind is gevonden. Dank voor uw hulp."),
-        "en": ("found", "The child has been found. Thank you for your help."),
-    },
-    "withdrawn": {
-        "nl": ("ingetrokken", "Deze oproep is ingetrokken."),
-        "en": ("withdrawn", "This alert has been withdrawn."),
-    },
-    "expired": {"nl": ("verlopen", "Deze oproep is verlopen."), "en": ("expired", "This alert has expired.")},
-}
 SERVICE_AREA = Path(__file__).resolve().parents[1] / "geo" / "service_area.geojson"
 
 
@@ -92,21 +82,17 @@ def cap_message(alert: Alert, sender: str, references: list[str], photo: CapPhot
     return bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True))
 
 
-def ending(alert: Alert) -> str:
-    """Why a cancelled or expired alert ended: found, withdrawn or expired."""
-    return alert.cancellation.reason if alert.cancellation else "expired"
-
-
 def _cancel_info(root: ET.Element, alert: Alert, language: str) -> None:
     info = _add(root, "info")
     label, text = ENDINGS[ending(alert)][language]
+    label = label.lower()
     _add(info, "language", LANGUAGES[language])
     _add(info, "category", "Rescue")
-    _add(info, "event", EVENTS[alert.level][language])
+    _add(info, "event", LEVEL_TITLES[alert.level][language])
     for tag, value in zip(("urgency", "severity", "certainty"), CANCEL_GRAVITY, strict=True):
         _add(info, tag, value)
     _add(info, "senderName", "Politie / Burgernet")
-    _add(info, "headline", f"{EVENTS[alert.level][language]}: {label}")
+    _add(info, "headline", f"{LEVEL_TITLES[alert.level][language]}: {label}")
     _add(info, "description", text)
 
 
@@ -115,7 +101,7 @@ def _info(root: ET.Element, alert: Alert, language: str, photo: CapPhoto | None)
     urgency, severity, certainty = GRAVITY[alert.level]
     _add(info, "language", LANGUAGES[language])
     _add(info, "category", "Rescue")
-    _add(info, "event", EVENTS[alert.level][language])
+    _add(info, "event", LEVEL_TITLES[alert.level][language])
     _add(info, "urgency", urgency)
     _add(info, "severity", severity)
     _add(info, "certainty", certainty)
@@ -175,8 +161,7 @@ def _add(parent: ET.Element, tag: str, text: str | None = None) -> ET.Element:
 
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
-PUBLIC_FEED = "public-feed"
-SANDBOX_FEED = "sandbox-feed"
+PUBLIC_FEED, SANDBOX_FEED = OWN_AUDIENCES[NAME]
 SANDBOX_PREFIX = "sandbox/"
 FEEDS = ("", SANDBOX_PREFIX)  # the public feed and the sandbox feed, as prefixes of their files
 CAP_TYPE = "application/cap+xml"
@@ -234,12 +219,6 @@ class FeedFiles(Protocol):
     ) -> bool: ...
 
     def delete(self, key: str) -> None: ...
-
-
-class Photos(Protocol):
-    def urls(self, photo_id: str | None) -> dict[str, str]: ...
-
-    def master(self, photo_id: str | None) -> bytes | None: ...
 
 
 class FeedBusyError(PartnerError):
@@ -375,31 +354,39 @@ class CapFeedChannel:
 
     name = NAME
 
-    def __init__(self, files: FeedFiles, photos: Photos, sender: str, base_url: str) -> None:
+    needs: frozenset[Asset] = frozenset({"photo", "photo_urls"})
+
+    def __init__(self, files: FeedFiles, sender: str, base_url: str) -> None:
         self._feed = CapFeed(files, base_url)
-        self._photos = photos
         self._sender = sender
 
-    def render(self, alert: Alert) -> dict[str, Any]:
-        return {"alert": alert, "preview": cap_message(alert, self._sender, [], None)}
+    def render(self, alert: Alert, assets: Assets) -> Content:
+        """The message's parts: which feed, the alert, its photo (none on a Cancel) and its index entry. The
+        message itself chains to the one it replaces in the feed, which only the write can read."""
+        url = assets.photo_urls.get("master")
+        active = alert.state not in TERMINAL_STATES
+        photo = CapPhoto(url, assets.photo) if active and assets.photo is not None and url is not None else None
+        entry = (
+            FeedEntry(alert.id, identifier(alert), alert.headline.nl, cap_time(alert.updated_at)) if active else None
+        )
+        prefix = "" if audience_for(alert.status) == "public" else SANDBOX_PREFIX
+        return {"alert": alert, "photo": photo, "entry": entry, "prefix": prefix}
 
-    def deliver(
-        self, content: dict[str, Any], target: PartnerTarget, delivery_id: str, previous: str | None
-    ) -> str | None:
+    def preview(self, content: Content) -> Preview:
+        return Preview(CAP_TYPE, cap_message(content["alert"], self._sender, [], content["photo"]).decode())
+
+    def deliver(self, content: Content, target: PartnerTarget, delivery_id: str, shown: str | None) -> str | None:
         alert: Alert = content["alert"]
-        master = self._photos.master(alert.photo_id)
-        url = self._photos.urls(alert.photo_id).get("master")
-        photo = CapPhoto(url, master) if master is not None and url is not None else None
-        self._feed.write_message(_prefix(target), alert, self._sender, previous, photo)
-        entry = FeedEntry(alert.id, identifier(alert), alert.headline.nl, cap_time(alert.updated_at))
-        self._feed.list_version(_prefix(target), alert.id, alert.version, entry, entry.updated)
+        self._feed.write_message(content["prefix"], alert, self._sender, shown, content["photo"])
+        self._feed.list_version(content["prefix"], alert.id, alert.version, content["entry"], content["entry"].updated)
         return reference_of(alert, self._sender)
 
-    def retract(self, alert: Alert, target: PartnerTarget, reference: str | None, delivery_id: str) -> None:
+    def retract(self, content: Content, target: PartnerTarget, delivery_id: str, shown: str | None) -> None:
         """The Cancel replaces the message and the alert leaves the index, whether or not it was ever shown."""
-        self._feed.write_message(_prefix(target), alert, self._sender, reference, None)
-        self._feed.list_version(_prefix(target), alert.id, alert.version, None, cap_time(alert.updated_at))
+        alert: Alert = content["alert"]
+        self._feed.write_message(content["prefix"], alert, self._sender, shown, None)
+        self._feed.list_version(content["prefix"], alert.id, alert.version, None, cap_time(alert.updated_at))
 
 
-def _prefix(target: PartnerTarget) -> str:
-    return "" if target.name == PUBLIC_FEED else SANDBOX_PREFIX
+def build(parts: Wiring) -> CapFeedChannel:
+    return CapFeedChannel(parts.feed_store, parts.settings.cap_sender, parts.settings.public_base_url)

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+import json
+from typing import TYPE_CHECKING, Any
 
-from chalicelib.channels.base import alert_summary
+from chalicelib.alerts.lifecycle import TERMINAL_STATES
+from chalicelib.channels.base import Asset, Assets, Content, Preview, alert_summary
+from chalicelib.channels.texts import ending
+from chalicelib.channels.webhook_channel import WebhookChannel, within_limit
 from chalicelib.models.alert import Alert
+from chalicelib.wording import LEVEL_TITLES
+
+if TYPE_CHECKING:
+    from chalicelib.wiring import Wiring
 
 NAME = "news_media"
-EVENT_NAMES = {
-    "kind_alarm": {"nl": "Kind Alarm", "en": "Child Alert"},
-    "vermist_kind": {"nl": "Vermist kind", "en": "Missing child"},
-}
 RETRACTION_NOTICES = {
     "found": {
         "nl": "Het kind is gevonden. Verwijder de foto en de naam van het kind uit uw publicaties.",
@@ -28,8 +32,19 @@ RETRACTION_NOTICES = {
 }
 
 
-class PhotoLinks(Protocol):
-    def urls(self, photo_id: str | None) -> dict[str, str]: ...
+class NewsMediaChannel(WebhookChannel):
+    """Newsrooms and the press agency: the whole alert with a link to the master photo, then its retraction."""
+
+    name = NAME
+    needs: frozenset[Asset] = frozenset({"photo_urls"})
+
+    def render(self, alert: Alert, assets: Assets) -> Content:
+        if alert.state in TERMINAL_STATES:
+            return render_retraction(alert)
+        return within_limit(NAME, render(alert, dict(assets.photo_urls)))
+
+    def preview(self, content: Content) -> Preview:
+        return Preview("application/json", json.dumps(content, ensure_ascii=False))
 
 
 def render(alert: Alert, photo_urls: dict[str, str]) -> dict[str, Any]:
@@ -38,7 +53,7 @@ def render(alert: Alert, photo_urls: dict[str, str]) -> dict[str, Any]:
         "type": "alert.published" if alert.version == 1 else "alert.updated",
         "alert": {
             **alert_summary(alert),
-            "event": EVENT_NAMES[alert.level],
+            "event": LEVEL_TITLES[alert.level],
             **alert.model_dump(
                 mode="json",
                 include={"headline", "instruction", "child", "last_seen", "area", "contact", "expires_at"},
@@ -51,7 +66,7 @@ def render(alert: Alert, photo_urls: dict[str, str]) -> dict[str, Any]:
 
 def render_retraction(alert: Alert) -> dict[str, Any]:
     """The retraction: no child data, only what to take down and why."""
-    reason = alert.cancellation.reason if alert.cancellation else "expired"
+    reason = ending(alert)
     return {
         "type": "alert.retracted",
         "alert": {
@@ -61,3 +76,7 @@ def render_retraction(alert: Alert) -> dict[str, Any]:
         },
         "notice": RETRACTION_NOTICES[reason],
     }
+
+
+def build(parts: Wiring) -> NewsMediaChannel:
+    return NewsMediaChannel(parts.webhook_sender, parts.secrets)

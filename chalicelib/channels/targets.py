@@ -58,3 +58,22 @@ def targets_for(directory: PartnerDirectory, channel: str, status: Status) -> tu
 @lru_cache(maxsize=4)
 def parse_directory(document: str) -> PartnerDirectory:
     return PartnerDirectory.model_validate(json.loads(document or "{}"))
+
+
+# The channels that reach their audience themselves, and the target that stands for it: (public, sandbox).
+OWN_AUDIENCES = {"app_push": ("app-users", "test-devices"), "cap_feed": ("public-feed", "sandbox-feed")}
+
+
+def with_own_audiences(directory: PartnerDirectory) -> PartnerDirectory:
+    """app_push and cap_feed have no partners: app users or test devices; the public feed or the sandbox feed."""
+
+    def audience(name: str) -> PartnerTarget:
+        return PartnerTarget.model_validate(
+            {"name": name, "url": "https://internal.invalid/", "secret_parameter": "-", "platform": "internal"}
+        )
+
+    own = {
+        channel: ChannelPartners(public=(audience(public),), sandbox=(audience(sandbox),))
+        for channel, (public, sandbox) in OWN_AUDIENCES.items()
+    }
+    return PartnerDirectory(channels={**directory.channels, **own})

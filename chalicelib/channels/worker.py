@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from chalicelib.adapters.webhooks import PartnerError
 from chalicelib.alerts.lifecycle import TERMINAL_STATES
 from chalicelib.alerts.store import StaleWriteError
-from chalicelib.channels.base import Channel, ContentError
+from chalicelib.channels.base import Asset, Assets, Channel, Content, ContentError
 from chalicelib.channels.targets import PartnerDirectory, PartnerTarget, audience_for, targets_for
 from chalicelib.clock import utc_now
 from chalicelib.models.alert import Alert
@@ -33,6 +33,9 @@ class DeliveryFailedError(Exception):
     def __init__(self, detail: str, retry_after: float | None = None) -> None:
         super().__init__(detail)
         self.retry_after = retry_after
+
+
+AssetSource = Callable[[Alert, frozenset[Asset]], Assets]
 
 
 class AlertReader(Protocol):
@@ -97,10 +100,12 @@ class ChannelWorker:
         alerts: AlertReader,
         records: DeliveryStore,
         directory: PartnerDirectory,
+        assets: AssetSource,
         clock: Callable[[], datetime] = utc_now,
         on_recorded: Callable[[DeliveryRecord], None] | None = None,
     ) -> None:
         self._on_recorded = on_recorded
+        self._assets = assets
         self._channel = channel
         # A channel whose partners take no idempotency key (social platforms): two workers of one version must
         # never send to one target at once, or the post is made twice.
@@ -155,7 +160,7 @@ class ChannelWorker:
 
     def _publish(self, alert: Alert, shown: dict[str, TargetResult], targets: tuple[PartnerTarget, ...]) -> _Outcome:
         try:
-            content = self._channel.render(alert)
+            content = self._render(alert)
         except ContentError as error:
             return _Outcome("failed", shown, f"content: {error}")
         results = dict(shown)
@@ -189,6 +194,7 @@ class ChannelWorker:
     def _retract(self, alert: Alert, shown: dict[str, TargetResult], targets: tuple[PartnerTarget, ...]) -> _Outcome:
         # Every target of the audience, not only those the record names: a worker that died after a partner
         # took the alert left no record of it, and a retraction for an alert a partner never saw is harmless.
+        content = self._render(alert)
         results = dict(shown)
         for target in targets:
             before = results.get(target.name)
@@ -204,7 +210,7 @@ class ChannelWorker:
                 delivery_id = f"{delivery_id}.{attempts}"
 
             def retract(target: PartnerTarget = target, delivery_id: str = delivery_id, shown: Any = reference) -> Any:
-                return self._channel.retract(alert, target, shown, delivery_id)
+                return self._channel.retract(content, target, delivery_id, shown)
 
             step = _Step(target, before, retract, "retracting", "retracted", delivery_id, settles_at)
             results[target.name] = self._attempt(alert, step)
@@ -314,10 +320,16 @@ class ChannelWorker:
         # repeat, keeping what this worker's late send just showed.
         delivery_id = f"{self._delivery_id(current, target)}.after-v{overtaken}"
         self._log("catching up with a newer version", alert_id, current.version, target=target.name)
+        content = self._render(current)
         if current.state in TERMINAL_STATES:
-            self._channel.retract(current, target, reference, delivery_id)
+            self._channel.retract(content, target, delivery_id, reference)
         else:
-            self._channel.deliver(self._channel.render(current), target, delivery_id, reference)
+            self._channel.deliver(content, target, delivery_id, reference)
+
+    def _render(self, alert: Alert) -> Content:
+        # A retraction reads no photo: it is deleted when the alert ends, and nothing taken down shows it.
+        needs = frozenset() if alert.state in TERMINAL_STATES else self._channel.needs
+        return self._channel.render(alert, self._assets(alert, needs))
 
     def _record(self, alert: Alert, previous: DeliveryRecord | None, outcome: _Outcome) -> DeliveryRecord:
         now = self._clock()

@@ -13,9 +13,7 @@ from chalice.test import Client
 from moto import mock_aws
 
 import app as api
-from chalicelib.adapters.clients import reset_clients
-from chalicelib.channels import registry
-from chalicelib.config import get_settings
+from chalicelib.wiring import reset
 from devstack.partners import local_partners, store_secrets
 from devstack.resources import deploy_resources
 from devstack.runner import EventRunner
@@ -24,14 +22,8 @@ from devstack.wiring import event_runner, function_environment
 
 
 def reset_process_caches() -> None:
-    get_settings.cache_clear()
-    reset_clients()
-    api.alert_service.cache_clear()
-    api.channel_worker.cache_clear()
-    api.photo_service.cache_clear()
-    api.preview_service.cache_clear()
-    api.device_registry.cache_clear()
-    registry.queue_backoff_cache_clear()
+    """A fresh process: every part, client and setting is built again from the environment."""
+    reset()
 
 
 @pytest.fixture

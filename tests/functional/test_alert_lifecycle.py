@@ -14,7 +14,6 @@ import boto3
 import pytest
 from PIL import Image
 
-import app as api
 from chalicelib.adapters.alert_table import AlertTable
 from chalicelib.adapters.clients import dynamodb_client
 from chalicelib.alerts import lifecycle
@@ -24,6 +23,7 @@ from chalicelib.config import get_settings
 from chalicelib.geo.areas import load_service_area
 from chalicelib.models.alert import AlertCreate
 from chalicelib.models.audit import UNATTRIBUTED
+from chalicelib.wiring import reset, wiring
 from tests.conftest import alert_body
 from tests.functional.conftest import send
 
@@ -179,7 +179,7 @@ def test_an_update_that_changes_nothing_keeps_the_version(client):
 def test_a_lost_race_between_read_and_write_is_412(client, monkeypatch):
     # Given another writer that changes the alert between our read and our conditional write
     alert = created(client)
-    service = api.alert_service()
+    service = wiring().alert_service
     store = service._store
     original_replace = store.replace
 
@@ -226,7 +226,7 @@ def test_cancel_honours_if_match_when_given(client):
 def test_cancel_wins_over_a_concurrent_update(client, monkeypatch):
     # Given an update that lands between the cancel's read and its write
     alert = created(client)
-    service = api.alert_service()
+    service = wiring().alert_service
     store = service._store
     original_replace = store.replace
     rivals = iter([True])
@@ -261,7 +261,7 @@ def test_an_unexpected_failure_is_a_problem_without_details(client, monkeypatch)
     def broken(alert_id):
         raise RuntimeError("Sanne de Vries")
 
-    monkeypatch.setattr(api.alert_service()._store, "get", broken)
+    monkeypatch.setattr(wiring().alert_service._store, "get", broken)
     response = send(client, "GET", "/alerts/0f8fad5b-d9cb-469f-a165-70867728950e")
     body = problem(response)
     assert response.status_code == 500
@@ -312,13 +312,12 @@ def test_the_default_lifetime_is_a_setting_within_the_longest(client, monkeypatc
     # Given DEFAULT_ALERT_HOURS (which never reaches past MAX_ALERT_HOURS)
     monkeypatch.setenv("DEFAULT_ALERT_HOURS", default_hours)
     monkeypatch.setenv("MAX_ALERT_HOURS", max_hours)
-    get_settings.cache_clear()
-    api.alert_service.cache_clear()
+    reset()
     start = datetime.now(UTC)
     # When a create names no end, then it runs that long
     alert = created(client, without_expiry())
     assert ends_in(alert, start + timedelta(hours=hours), datetime.now(UTC) + timedelta(hours=hours)) == (True, True)
-    api.alert_service.cache_clear()
+    reset()
 
 
 def inline_jpeg(colour: tuple[int, int, int]) -> dict[str, str]:
@@ -349,7 +348,7 @@ def test_a_known_reference_with_another_photo_stores_nothing(client, aws):
 def test_a_create_that_loses_its_reference_to_a_concurrent_one_removes_its_photo(client, aws, monkeypatch):
     # Given an alert with a photo, and a second create of its reference that looked it up before it was written
     first = created(client, alert_body(reference="BN-PHOTO-2", photo=inline_jpeg((90, 80, 70))))
-    monkeypatch.setattr(api.alert_service()._store, "find_by_reference", lambda reference: None)
+    monkeypatch.setattr(wiring().alert_service._store, "find_by_reference", lambda reference: None)
     # When that second create, with another photo, reaches the table
     again = send(client, "POST", "/alerts", alert_body(reference="BN-PHOTO-2", photo=inline_jpeg((20, 160, 40))))
     # Then it answers with the winner, and the loser's renditions are gone
@@ -360,7 +359,7 @@ def test_a_create_that_loses_its_reference_to_a_concurrent_one_removes_its_photo
 
 def test_a_retried_create_whose_write_landed_keeps_its_photo(client, aws, monkeypatch):
     # Given a create with a photo whose write landed but whose answer was lost, so it is sent again as it was
-    service = api.alert_service()
+    service = wiring().alert_service
     monkeypatch.setattr(service._store, "find_by_reference", lambda reference: None)
     ids = iter([str(uuid.uuid4())] * 2)
     monkeypatch.setattr(service, "_new_id", lambda: next(ids))

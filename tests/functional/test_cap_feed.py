@@ -20,6 +20,7 @@ from moto.s3.responses import S3Response
 
 from chalicelib.adapters.feed_store import FeedFile, FeedStore
 from chalicelib.alerts import lifecycle
+from chalicelib.channels.base import Assets
 from chalicelib.channels.cap_feed import PUBLIC_FEED, CapFeedChannel, reference_of
 from chalicelib.channels.targets import PartnerTarget
 from chalicelib.config import get_settings
@@ -164,14 +165,6 @@ def atomic_s3(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(S3Response, "put_object", put_object)
 
 
-class NoPhotos:
-    def urls(self, photo_id: str | None) -> dict[str, str]:
-        return {}
-
-    def master(self, photo_id: str | None) -> bytes | None:
-        return None
-
-
 class WatchedStore(FeedStore):
     """The real store, counting the writes another writer beat, and pausing once after reading ``pause_at``."""
 
@@ -195,7 +188,12 @@ class WatchedStore(FeedStore):
 
 
 def worker(store: FeedStore) -> CapFeedChannel:
-    return CapFeedChannel(store, NoPhotos(), "kindalarm@politie.nl", get_settings().public_base_url)
+    return CapFeedChannel(store, "kindalarm@politie.nl", get_settings().public_base_url)
+
+
+def content(alert: Alert) -> dict[str, Any]:
+    """What the channel renders for the alert (an alert without a photo)."""
+    return worker(None).render(alert, Assets(public_page=f"https://kindalarm.example/alerts/{alert.id}.html"))  # type: ignore[arg-type]
 
 
 def new_alert(reference: str) -> Alert:
@@ -229,7 +227,7 @@ def test_two_workers_that_read_the_index_at_once_both_keep_their_alert(client, a
     # When each publishes its alert
     run_together(
         *(
-            partial(worker(store).deliver, {"alert": a}, PUBLIC, "-", None)
+            partial(worker(store).deliver, content(a), PUBLIC, "-", None)
             for store, a in zip(stores, (one, two), strict=True)
         )
     )
@@ -244,7 +242,7 @@ def test_a_late_update_racing_the_cancel_never_brings_the_alert_back(client, aws
     # Given an alert in the feed, an update whose worker read the feed and stalled, and then the cancel
     bucket = aws["PhotosBucketName"]
     first = new_alert("BN-RACE-3")
-    worker(WatchedStore(bucket)).deliver({"alert": first}, PUBLIC, "-", None)
+    worker(WatchedStore(bucket)).deliver(content(first), PUBLIC, "-", None)
     second = lifecycle.revise(first, lifecycle.patched_content(first, {"contact": {"phone": "112"}}), NOW)
     cancelled = lifecycle.cancel(second, "found", NOW)
     late_has_read, cancel_done = threading.Event(), threading.Event()
@@ -258,11 +256,11 @@ def test_a_late_update_racing_the_cancel_never_brings_the_alert_back(client, aws
 
     def cancel() -> None:
         assert late_has_read.wait(WAIT)
-        worker(WatchedStore(bucket)).retract(cancelled, PUBLIC, reference, "-")
+        worker(WatchedStore(bucket)).retract(content(cancelled), PUBLIC, "-", reference)
         cancel_done.set()
 
     # When the update's worker goes on after the cancel was written
-    run_together(partial(worker(late).deliver, {"alert": second}, PUBLIC, "-", reference), cancel)
+    run_together(partial(worker(late).deliver, content(second), PUBLIC, "-", reference), cancel)
     # Then its write lost, and the feed keeps the Cancel and does not list the alert
     assert late.lost_writes >= 1
     assert served_feed(client) == []
@@ -282,7 +280,7 @@ def test_two_workers_publishing_and_cancelling_side_by_side_leave_exactly_the_ac
 
     def publish(channel: CapFeedChannel, some: list[Alert]) -> None:
         for alert in some:
-            channel.deliver({"alert": alert}, PUBLIC, "-", None)
+            channel.deliver(content(alert), PUBLIC, "-", None)
 
     run_together(partial(publish, channels[0], alerts[0::2]), partial(publish, channels[1], alerts[1::2]))
     assert served_feed(client) == sorted(alert.id for alert in alerts)
@@ -290,12 +288,12 @@ def test_two_workers_publishing_and_cancelling_side_by_side_leave_exactly_the_ac
     # When one worker cancels four of them while the other updates four others
     def cancel(channel: CapFeedChannel, some: list[Alert]) -> None:
         for alert in some:
-            channel.retract(lifecycle.cancel(alert, "found", NOW), PUBLIC, None, "-")
+            channel.retract(content(lifecycle.cancel(alert, "found", NOW)), PUBLIC, "-", None)
 
     def update(channel: CapFeedChannel, some: list[Alert]) -> None:
         for alert in some:
             changed = lifecycle.revise(alert, lifecycle.patched_content(alert, {"contact": {"phone": "112"}}), NOW)
-            channel.deliver({"alert": changed}, PUBLIC, "-", None)
+            channel.deliver(content(changed), PUBLIC, "-", None)
 
     run_together(partial(cancel, channels[0], alerts[:4]), partial(update, channels[1], alerts[4:8]))
     # Then the feed lists exactly the eight that are still active

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-import app as api
 from chalicelib.channels.cap_feed import CAP_NS
+from chalicelib.wiring import wiring
 from tests.conftest import alert_body
 from tests.functional.conftest import send
 
@@ -372,7 +372,7 @@ def test_a_child_age_that_is_no_number_is_named(client, aws, age):
 )
 def test_references_that_name_nothing_we_know_are_refused(client, aws, monkeypatch, identifier):
     # Given the alert table, which in DynamoDB refuses keys over 2,048 bytes with an error (moto does not)
-    store = api.alert_service()._store
+    store = wiring().alert_service._store
     looked_up: list[str] = []
     original = store.find_by_reference
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from chalicelib.wiring import reset
 from devstack.sink import Misbehaviour
 from tests.conftest import alert_body
 from tests.functional.conftest import FanOut, send
@@ -159,12 +160,9 @@ def test_exercises_post_only_to_sandbox_accounts(client, fan_out):
 
 
 def test_a_name_the_signs_cannot_show_is_refused_at_create(client, aws, monkeypatch):
-    import app as api
-    from chalicelib.config import get_settings
 
     monkeypatch.setenv("ROAD_SIGN_PROFILE", "3x10")
-    get_settings.cache_clear()
-    api.alert_service.cache_clear()
+    reset()
     response = send(client, "POST", "/alerts", alert_body(child={"name": "Maximiliaan-Alexander"}))
     problem = json.loads(response.body)
     assert response.status_code == 422

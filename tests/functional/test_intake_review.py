@@ -12,10 +12,10 @@ from typing import Any
 
 import boto3
 
-import app as api
 from chalicelib.adapters.alert_table import alert_key
 from chalicelib.config import get_settings
 from chalicelib.models.audit import Actor
+from chalicelib.wiring import wiring
 from tests.conftest import alert_body
 from tests.functional.conftest import send
 from tests.functional.test_cap_ingest import NOW, cap_alert, dutch_info, post_cap, problem
@@ -76,7 +76,7 @@ def test_references_naming_two_alerts_are_refused_instead_of_acting_on_one(clien
 
 def test_references_name_at_most_a_few_messages_and_are_not_looked_up_one_by_one(client, aws, monkeypatch):
     # Given the alert table, counting lookups (each one a DynamoDB read: 20,000 of them outlast API Gateway's 29 s)
-    store = api.alert_service()._store
+    store = wiring().alert_service._store
     looked_up: list[str] = []
     original = store.find_by_reference
 
@@ -140,7 +140,7 @@ def test_one_alert_stored_before_the_xml_rule_does_not_stop_every_other_from_exp
     store_as_before_the_xml_rule(client, "Sanne\ufdd0")
     other = json.loads(send(client, "POST", "/alerts", alert_body(reference="BN-OTHER")).body)
     # When the expiry runs after both have ended
-    service = api.alert_service()
+    service = wiring().alert_service
     monkeypatch.setattr(service, "_clock", lambda: datetime.now(timezone.utc) + timedelta(days=30))
     expired = service.expire_due(Actor(principal="kind-alarm:expire_alerts", request_id="-"))
     # Then both expire (before: reading the first raised, and no alert expired at all)

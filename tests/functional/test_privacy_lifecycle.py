@@ -20,6 +20,7 @@ from chalicelib.alerts.store import StaleWriteError
 from chalicelib.channels.cap_feed import CapFeed
 from chalicelib.config import get_settings
 from chalicelib.models.audit import Actor
+from chalicelib.wiring import wiring
 from infra.merge import merge_template
 from tests.conftest import alert_body
 from tests.functional.conftest import FanOut, send
@@ -87,7 +88,7 @@ def test_a_passed_expiry_expires_the_alert_retracts_it_and_deletes_the_photo(cli
     fan_out.runner.drain()
     # When the scheduled expiry runs after expires_at
     later = datetime.fromisoformat(alert["expires_at"]).astimezone(timezone.utc) + timedelta(minutes=1)
-    monkeypatch.setattr(api.alert_service(), "_clock", lambda: later)
+    monkeypatch.setattr(wiring().alert_service, "_clock", lambda: later)
     assert scheduled(client, "expire_alerts") == {"expired": [alert["id"]]}
     # Then the alert is expired at a new version, its photo is gone, and every channel retracts
     read = json.loads(send(client, "GET", f"/alerts/{alert['id']}").body)

@@ -10,9 +10,9 @@ import logging
 import pytest
 from PIL import Image
 
-import app as api
 from chalicelib.geo.cover import device_cell
 from chalicelib.observability import logger
+from chalicelib.wiring import wiring
 from devstack.sink import Misbehaviour
 from tests.conftest import alert_body
 from tests.functional.conftest import send
@@ -46,7 +46,7 @@ def test_no_child_details_in_any_log_line(client, log_lines, monkeypatch):
     def broken(alert):
         raise ValueError(f"cannot store {alert.child.name}, {alert.child.description}")
 
-    monkeypatch.setattr(api.alert_service()._store, "insert", broken)
+    monkeypatch.setattr(wiring().alert_service._store, "insert", broken)
     assert send(client, "POST", "/alerts", alert_body(reference="BN-3", child=body["child"])).status_code == 500
     send(client, "POST", f"{path}/cancel", {"reason": "found"})
     # Then the logs tell what happened, by alert id and reference

@@ -6,7 +6,7 @@ import boto3
 import pytest
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from chalicelib.batches import QueueBackoff
+from chalicelib.adapters.queue_backoff import QueueBackoff
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from moto.s3.models import s3_backends
 from moto.sqs.models import sqs_backends
 
 from chalicelib.adapters.clients import s3_client, sns_client, ssm_client
-from chalicelib.channels import registry
+from chalicelib.channels import worker as worker_module
 from chalicelib.channels.targets import PartnerTarget, parse_directory, targets_for
 from chalicelib.channels.worker import IN_FLIGHT_SECONDS, ChannelWorker
 from chalicelib.clock import utc_now
@@ -73,7 +73,7 @@ class QueueClock:
 @pytest.fixture(autouse=True)
 def queue_clock(monkeypatch: pytest.MonkeyPatch) -> QueueClock:
     clock = QueueClock()
-    monkeypatch.setattr(registry, "ChannelWorker", partial(ChannelWorker, clock=clock))
+    monkeypatch.setattr(worker_module, "ChannelWorker", partial(ChannelWorker, clock=clock))
     return clock
 
 

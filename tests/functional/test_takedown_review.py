@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 
 import pytest
@@ -20,21 +19,15 @@ from chalicelib.adapters.clients import dynamodb_client, ssm_client
 from chalicelib.adapters.delivery_table import DeliveryTable
 from chalicelib.adapters.secrets import ParameterSecrets
 from chalicelib.adapters.social import SocialClient, SocialPost
-from chalicelib.channels.base import Channel
-from chalicelib.channels.registry import (
-    build_alert_table,
-    build_channel,
-    build_photo_service,
-    with_own_audiences,
-)
+from chalicelib.channels.base import Assets, Channel, Preview
 from chalicelib.channels.social_media import SocialMediaChannel
-from chalicelib.channels.targets import PartnerTarget, parse_directory
+from chalicelib.channels.targets import PartnerTarget, parse_directory, with_own_audiences
 from chalicelib.channels.worker import ChannelWorker, DeliveryFailedError
 from chalicelib.clock import utc_now
 from chalicelib.config import get_settings
-from chalicelib.links import public_page
 from chalicelib.models.alert import Alert
 from chalicelib.models.events import AlertEvent, DeliveryRecord, EventKind, TargetResult
+from chalicelib.wiring import Wiring
 from devstack.sink import Misbehaviour
 from tests.conftest import alert_body
 from tests.functional.conftest import FanOut, send
@@ -56,64 +49,61 @@ class Clock:
         self.now += timedelta(seconds=seconds)
 
 
-class Held:
+class Wrapped:
+    """A channel that does what ``inner`` does, for a test to change one of its calls."""
+
+    def __init__(self, inner: Channel, target: str) -> None:
+        self.name, self.needs = inner.name, inner.needs
+        self._inner, self._target = inner, target
+
+    def render(self, alert: Alert, assets: Assets) -> dict[str, Any]:
+        return self._inner.render(alert, assets)
+
+    def preview(self, content: dict[str, Any]) -> Preview:
+        return self._inner.preview(content)
+
+    def deliver(self, content: dict[str, Any], target: PartnerTarget, delivery_id: str, shown: str | None) -> Any:
+        return self._inner.deliver(content, target, delivery_id, shown)
+
+    def retract(self, content: dict[str, Any], target: PartnerTarget, delivery_id: str, shown: str | None) -> None:
+        self._inner.retract(content, target, delivery_id, shown)
+
+
+class Held(Wrapped):
     """A channel whose send to one target leaves the function but reaches the partner only when ``land()`` is
     called: the request is in flight when the function dies."""
 
     def __init__(self, inner: Channel, target: str) -> None:
-        self.name = inner.name
-        self._inner, self._target = inner, target
+        super().__init__(inner, target)
         self.land: Callable[[], Any] = lambda: None
 
-    def render(self, alert: Alert) -> dict[str, Any]:
-        return self._inner.render(alert)
-
-    def deliver(self, content: dict[str, Any], target: PartnerTarget, delivery_id: str, previous: str | None) -> Any:
+    def deliver(self, content: dict[str, Any], target: PartnerTarget, delivery_id: str, shown: str | None) -> Any:
         if target.name != self._target:
-            return self._inner.deliver(content, target, delivery_id, previous)
-        self.land = lambda: self._inner.deliver(content, target, delivery_id, previous)
+            return self._inner.deliver(content, target, delivery_id, shown)
+        self.land = lambda: self._inner.deliver(content, target, delivery_id, shown)
         raise Crash
 
-    def retract(self, alert: Alert, target: PartnerTarget, reference: str | None, delivery_id: str) -> None:
-        self._inner.retract(alert, target, reference, delivery_id)
 
-
-class Meanwhile:
+class Meanwhile(Wrapped):
     """A channel that lets something else happen just before its call to one target reaches the partner."""
 
     def __init__(self, inner: Channel, target: str, meanwhile: Callable[[], None]) -> None:
-        self.name = inner.name
-        self._inner, self._target, self._meanwhile = inner, target, meanwhile
+        super().__init__(inner, target)
+        self._meanwhile = meanwhile
 
-    def render(self, alert: Alert) -> dict[str, Any]:
-        return self._inner.render(alert)
-
-    def deliver(self, content: dict[str, Any], target: PartnerTarget, delivery_id: str, previous: str | None) -> Any:
+    def deliver(self, content: dict[str, Any], target: PartnerTarget, delivery_id: str, shown: str | None) -> Any:
         if target.name == self._target:
             self._meanwhile()
-        return self._inner.deliver(content, target, delivery_id, previous)
-
-    def retract(self, alert: Alert, target: PartnerTarget, reference: str | None, delivery_id: str) -> None:
-        self._inner.retract(alert, target, reference, delivery_id)
+        return self._inner.deliver(content, target, delivery_id, shown)
 
 
-class DiesRetracting:
+class DiesRetracting(Wrapped):
     """A channel whose retraction at one target dies on the way (after the record said ``retracting``)."""
 
-    def __init__(self, inner: Channel, target: str) -> None:
-        self.name = inner.name
-        self._inner, self._target = inner, target
-
-    def render(self, alert: Alert) -> dict[str, Any]:
-        return self._inner.render(alert)
-
-    def deliver(self, content: dict[str, Any], target: PartnerTarget, delivery_id: str, previous: str | None) -> Any:
-        return self._inner.deliver(content, target, delivery_id, previous)
-
-    def retract(self, alert: Alert, target: PartnerTarget, reference: str | None, delivery_id: str) -> None:
+    def retract(self, content: dict[str, Any], target: PartnerTarget, delivery_id: str, shown: str | None) -> None:
         if target.name == self._target:
             raise Crash
-        self._inner.retract(alert, target, reference, delivery_id)
+        self._inner.retract(content, target, delivery_id, shown)
 
 
 class ListingHook(SocialClient):
@@ -154,24 +144,22 @@ def records() -> DeliveryTable:
 
 
 def channel_of(name: str) -> Channel:
-    settings = get_settings()
-    return build_channel(name, settings, build_photo_service(settings))
+    return Wiring(get_settings()).channel(name)
 
 
 def social_channel(client: SocialClient) -> SocialMediaChannel:
-    settings = get_settings()
-    page = partial(public_page, settings.public_site_url)
-    return SocialMediaChannel(client, ParameterSecrets(ssm_client()), build_photo_service(settings), page)
+    return SocialMediaChannel(client, ParameterSecrets(ssm_client()))
 
 
 def worker(channel: Channel | str, clock: Clock, store: Any = None) -> ChannelWorker:
     """One channel function: a fresh process with its own clients."""
-    settings = get_settings()
+    parts = Wiring(get_settings())
     return ChannelWorker(
-        channel=channel_of(channel) if isinstance(channel, str) else channel,
-        alerts=build_alert_table(settings),
+        channel=parts.channel(channel) if isinstance(channel, str) else channel,
+        alerts=parts.alert_table,
         records=store or records(),
-        directory=with_own_audiences(parse_directory(settings.partners)),
+        directory=with_own_audiences(parse_directory(parts.settings.partners)),
+        assets=parts.assets,
         clock=clock,
     )
 
@@ -194,7 +182,7 @@ def cancel(client: Any, alert_id: str) -> None:
 
 
 def event(alert_id: str) -> AlertEvent:
-    alert = build_alert_table(get_settings()).get(alert_id)
+    alert = Wiring(get_settings()).alert_table.get(alert_id)
     assert alert is not None
     kind: EventKind = "cancelled" if alert.state != "active" else ("published" if alert.version == 1 else "updated")
     return AlertEvent(
@@ -377,7 +365,7 @@ def test_a_send_claimed_between_the_retractions_read_and_its_claim_is_not_missed
     clock = Clock()
     alert_id = create(client)
     first_event = event(alert_id)
-    first_alert = build_alert_table(get_settings()).get(alert_id)
+    first_alert = Wiring(get_settings()).alert_table.get(alert_id)
     assert first_alert is not None
     # Given a first worker that took the event (claimed the record for version 1) before the cancel
     records().begin(alert_id, "news_media", 1, "sending", clock().isoformat())
@@ -402,7 +390,9 @@ def test_a_send_claimed_between_the_retractions_read_and_its_claim_is_not_missed
 
     handle(worker("news_media", clock, StaleRead(records(), first_worker_sends)), event(alert_id))
     # When the send lands after the retraction, its function dead, and the queue brings the cancel back later
-    news.deliver(news.render(first_alert), anp, delivery_id, None)
+    news.deliver(
+        news.render(first_alert, Wiring(get_settings()).assets(first_alert, news.needs)), anp, delivery_id, None
+    )
     clock.advance(120)
     handle(worker("news_media", clock), event(alert_id))
     # Then anp took the retraction last

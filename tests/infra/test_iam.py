@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 
 import app as api
 from chalicelib.alerts import retention
+from chalicelib.wiring import wiring
 from devstack.partners import local_partners
 from devstack.wiring import event_runner
 from infra import iam
@@ -318,7 +319,7 @@ def run_a_whole_lifecycle(http: Any, pipeline: Any, monkeypatch: pytest.MonkeyPa
         send(http, "POST", f"/alerts/{alert['id']}/cancel", {"reason": "found"})
     runner.drain()
     later = datetime.fromisoformat(second["expires_at"]).astimezone(timezone.utc) + timedelta(minutes=1)
-    monkeypatch.setattr(api.alert_service(), "_clock", lambda: later)
+    monkeypatch.setattr(wiring().alert_service, "_clock", lambda: later)
     event = http.events.generate_cw_event(source="aws.events", detail_type="Scheduled Event", detail={}, resources=[])
     with acting_as("ExpireAlerts"):
         http.lambda_.invoke("expire_alerts", event)

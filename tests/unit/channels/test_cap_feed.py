@@ -16,6 +16,7 @@ from lxml import etree
 from chalicelib.adapters.feed_store import FeedFile
 from chalicelib.adapters.webhooks import PartnerError
 from chalicelib.alerts import lifecycle
+from chalicelib.channels.base import Assets
 from chalicelib.channels.cap_feed import (
     CAP_NS,
     PUBLIC_FEED,
@@ -167,14 +168,6 @@ class MemoryFeedFiles:
         self.files.pop(key, None)
 
 
-class NoPhotos:
-    def urls(self, photo_id: str | None) -> dict[str, str]:
-        return {}
-
-    def master(self, photo_id: str | None) -> bytes | None:
-        return None
-
-
 PUBLIC = PartnerTarget.model_validate(
     {"name": PUBLIC_FEED, "url": "https://internal.invalid/", "secret_parameter": "-", "platform": "internal"}
 )
@@ -186,19 +179,20 @@ def listed(files: MemoryFeedFiles, prefix: str = "") -> list[str]:
 
 
 ATOM = {"atom": "http://www.w3.org/2005/Atom"}
+ASSETS = Assets(public_page="https://kindalarm.example/alerts/page.html")
 
 
 def test_a_late_older_version_neither_brings_a_cancelled_alert_back_nor_replaces_its_cancel():
     # Given an alert at version 2 (updated) whose delivery is slow, and its cancel (version 3) delivered first
     files = MemoryFeedFiles()
-    channel = CapFeedChannel(files, NoPhotos(), SENDER, "https://kindalarm.example")
+    channel = CapFeedChannel(files, SENDER, "https://kindalarm.example")
     first = alert()
     second = lifecycle.revise(first, lifecycle.patched_content(first, {"contact": {"phone": "112"}}), NOW)
     cancelled = lifecycle.cancel(second, "found", NOW)
-    channel.deliver(channel.render(first), PUBLIC, "d1", None)
-    channel.retract(cancelled, PUBLIC, None, "d3")
+    channel.deliver(channel.render(first, ASSETS), PUBLIC, "d1", None)
+    channel.retract(channel.render(cancelled, ASSETS), PUBLIC, "d3", None)
     # When the late version 2 arrives
-    channel.deliver(channel.render(second), PUBLIC, "d2", reference_of(first, SENDER))
+    channel.deliver(channel.render(second, ASSETS), PUBLIC, "d2", reference_of(first, SENDER))
     # Then the alert stays out of the feed and the stored message is still the Cancel
     assert listed(files) == []
     stored = etree.fromstring(files.files[f"cap/{first.id}.xml"].body)
@@ -208,12 +202,12 @@ def test_a_late_older_version_neither_brings_a_cancelled_alert_back_nor_replaces
 def test_a_retraction_without_a_delivery_record_chains_to_the_message_in_the_feed(schema):
     # Given an alert the feed shows, whose delivery record was lost
     files = MemoryFeedFiles()
-    channel = CapFeedChannel(files, NoPhotos(), SENDER, "https://kindalarm.example")
+    channel = CapFeedChannel(files, SENDER, "https://kindalarm.example")
     shown = alert()
-    channel.deliver(channel.render(shown), PUBLIC, "d1", None)
+    channel.deliver(channel.render(shown, ASSETS), PUBLIC, "d1", None)
     assert listed(files) == [shown.id]
     # When it is retracted with no reference
-    channel.retract(lifecycle.cancel(shown, "withdrawn", NOW), PUBLIC, None, "d2")
+    channel.retract(channel.render(lifecycle.cancel(shown, "withdrawn", NOW), ASSETS), PUBLIC, "d2", None)
     # Then the Cancel names the message it replaces and the alert has left the feed
     cancel = parsed(files.files[f"cap/{shown.id}.xml"].body, schema)
     assert cancel.findtext("cap:references", namespaces=NS) == reference_of(shown, SENDER)
@@ -222,10 +216,10 @@ def test_a_retraction_without_a_delivery_record_chains_to_the_message_in_the_fee
 
 def test_a_retraction_of_an_alert_never_shown_writes_a_bare_cancel(schema):
     files = MemoryFeedFiles()
-    channel = CapFeedChannel(files, NoPhotos(), SENDER, "https://kindalarm.example")
+    channel = CapFeedChannel(files, SENDER, "https://kindalarm.example")
     never_shown = alert(status="exercise")
     sandbox = PUBLIC.model_copy(update={"name": "sandbox-feed"})
-    channel.retract(lifecycle.cancel(never_shown, "found", NOW), sandbox, None, "d1")
+    channel.retract(channel.render(lifecycle.cancel(never_shown, "found", NOW), ASSETS), sandbox, "d1", None)
     cancel = parsed(files.files[f"sandbox/cap/{never_shown.id}.xml"].body, schema)
     assert (cancel.findtext("cap:msgType", namespaces=NS), cancel.find("cap:references", NS)) == ("Cancel", None)
     assert listed(files, "sandbox/") == []
@@ -254,9 +248,9 @@ def test_a_writer_that_loses_the_race_reads_again_and_keeps_the_other_change():
         ),
     )
     holder: list[CapFeedChannel] = []
-    files = RacingFeedFiles(lambda: holder[0].deliver(holder[0].render(second), PUBLIC, "d2", None), races=1)
-    holder.append(CapFeedChannel(files, NoPhotos(), SENDER, "https://kindalarm.example"))
-    holder[0].deliver(holder[0].render(first), PUBLIC, "d1", None)
+    files = RacingFeedFiles(lambda: holder[0].deliver(holder[0].render(second, ASSETS), PUBLIC, "d2", None), races=1)
+    holder.append(CapFeedChannel(files, SENDER, "https://kindalarm.example"))
+    holder[0].deliver(holder[0].render(first, ASSETS), PUBLIC, "d1", None)
     assert files.lost_writes >= 1
     assert sorted(listed(files)) == sorted([first.id, second.id])
 
@@ -264,9 +258,9 @@ def test_a_writer_that_loses_the_race_reads_again_and_keeps_the_other_change():
 def test_a_writer_that_always_loses_gives_up_as_a_retryable_failure():
     files = RacingFeedFiles(lambda: None, races=0)
     files.write = lambda *args, **kwargs: False  # type: ignore[method-assign]
-    channel = CapFeedChannel(files, NoPhotos(), SENDER, "https://kindalarm.example")
+    channel = CapFeedChannel(files, SENDER, "https://kindalarm.example")
     with pytest.raises(PartnerError, match="kept changing"):
-        channel.deliver(channel.render(alert()), PUBLIC, "d1", None)
+        channel.deliver(channel.render(alert(), ASSETS), PUBLIC, "d1", None)
 
 
 def test_the_atom_feed_is_only_replaced_by_one_built_from_a_newer_index():
@@ -291,13 +285,13 @@ def test_an_index_written_before_versions_is_read_and_carried_on():
     files = MemoryFeedFiles()
     listed_before = FeedEntry("0f8fad5b-d9cb-469f-a165-70867728950e", "kindalarm-x-v1", "oud", cap_time(NOW))
     files.files["index.json"] = FeedFile(json.dumps({listed_before.alert_id: asdict(listed_before)}).encode(), '"0"')
-    channel = CapFeedChannel(files, NoPhotos(), SENDER, "https://kindalarm.example")
+    channel = CapFeedChannel(files, SENDER, "https://kindalarm.example")
     # When the next alert is published and the old one is cancelled
     newer = lifecycle.new_alert(
         parse_model(AlertCreate, alert_body(reference="BN-NEXT")), "9b2f3c1e-4d5a-4e6f-8a7b-0c1d2e3f4a5b", NOW
     )
-    channel.deliver(channel.render(newer), PUBLIC, "d1", None)
+    channel.deliver(channel.render(newer, ASSETS), PUBLIC, "d1", None)
     assert sorted(listed(files)) == sorted([listed_before.alert_id, newer.id])
-    channel.retract(lifecycle.cancel(alert(), "found", NOW), PUBLIC, None, "d2")
+    channel.retract(channel.render(lifecycle.cancel(alert(), "found", NOW), ASSETS), PUBLIC, "d2", None)
     # Then both writes built on it
     assert listed(files) == [newer.id]

@@ -7,9 +7,8 @@ from datetime import datetime, timezone
 import pytest
 
 from chalicelib.alerts import lifecycle
-from chalicelib.channels.base import ContentError
-from chalicelib.channels.news_media import render, render_retraction
-from chalicelib.channels.webhook_channel import WebhookChannel
+from chalicelib.channels.base import Assets, ContentError
+from chalicelib.channels.news_media import NewsMediaChannel, render, render_retraction
 from chalicelib.models.alert import Alert, AlertCreate
 from chalicelib.models.validation import parse_model
 from tests.conftest import alert_body
@@ -52,6 +51,6 @@ def test_the_retraction_names_the_alert_but_not_the_child():
 
 def test_content_over_the_limit_is_refused(monkeypatch):
     monkeypatch.setattr("chalicelib.channels.webhook_channel.MAX_PAYLOAD_BYTES", 500)
-    channel = WebhookChannel("news_media", lambda alert: render(alert, {}), render_retraction, None, None)  # type: ignore[arg-type]
+    channel = NewsMediaChannel(None, None)  # type: ignore[arg-type]
     with pytest.raises(ContentError, match="news_media payload is"):
-        channel.render(an_alert())
+        channel.render(an_alert(), Assets(public_page="https://kindalarm.example/alerts/a-1.html"))

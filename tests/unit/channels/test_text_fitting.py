@@ -11,9 +11,7 @@ from hypothesis import strategies as st
 from twitter_text import parse_tweet
 
 from chalicelib.alerts import lifecycle
-from chalicelib.channels.base import ContentError
-from chalicelib.channels.signs import SignContentError, SignProfile, abbreviate, sign_lines, wrap
-from chalicelib.channels.social_media import post_text
+from chalicelib.channels.texts import ContentError, SignProfile, abbreviate, post_text, sign_lines, wrap
 from chalicelib.models.alert import Alert, AlertCreate
 from chalicelib.models.validation import parse_model
 from tests.conftest import alert_body
@@ -107,7 +105,7 @@ def test_the_place_is_shown_when_there_is_a_line_for_it():
 
 
 def test_a_name_that_cannot_fit_a_sign_is_an_error_naming_the_field():
-    with pytest.raises(SignContentError) as caught:
+    with pytest.raises(ContentError) as caught:
         sign_lines(alert(child={"name": "Maximiliaan-Alexander"}), SignProfile(3, 12))
     assert caught.value.pointer == "/child/name"
 
@@ -122,7 +120,7 @@ TOKENS = ["a", "é", ".", " ", "/", ":", "politie.nl", "https://t.co/x", "👩\u
     )
 )
 def test_the_quick_bound_never_undercounts_x(text):
-    from chalicelib.channels.social_media import weight, weight_bound
+    from chalicelib.channels.texts import weight, weight_bound
 
     assert weight_bound(text) >= weight(text)
 
@@ -132,7 +130,7 @@ def test_a_usual_post_is_decided_without_loading_twitter_text():
     import sys
 
     script = (
-        "import sys, json; from chalicelib.channels.social_media import fits; "
+        "import sys, json; from chalicelib.channels.texts import fits; "
         "ok = fits('KIND ALARM\\nSanne (9) vermist in Utrecht\\n1,30 m, blond haar, rode jas\\nBel 0800-6070.'); "
         "print(json.dumps([ok, 'twitter_text' in sys.modules]))"
     )

@@ -1,0 +1,236 @@
+"""The texts the channels show, pure and light: the road-sign lines, the social post, the push payloads.
+
+The channels render with these, and the API's create checks run the very same code on every create, so this
+module imports nothing heavy (no Pillow, no transport, no h3): the API's cold start depends on it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from chalicelib.models.alert import Alert
+from chalicelib.wording import BANNERS, ENDINGS, LANGUAGES, LEVEL_TITLES, POST_BANNERS
+
+
+class ContentError(ValueError):
+    """Rendered content breaks the channel's limits (lines, length, size); ``pointer`` names the field to blame."""
+
+    def __init__(self, message: str, pointer: str | None = None) -> None:
+        super().__init__(message)
+        self.pointer = pointer
+
+
+# Road signs (DRIPs): the banner, the child's name, where (if room), whom to call. Words are never cut.
+
+
+@dataclass(frozen=True)
+class SignProfile:
+    """A DRIP's text area: this many lines of this many characters (``ROAD_SIGN_PROFILE``, such as ``3x20``)."""
+
+    lines: int = 3
+    chars: int = 20
+
+    @classmethod
+    def parse(cls, text: str) -> SignProfile:
+        lines, chars = (int(part) for part in text.lower().split("x"))
+        return cls(lines, chars)
+
+
+# Long Dutch place-name parts and their usual short forms on signs, applied one at a time until a line fits.
+ABBREVIATIONS = (
+    ("'S-HERTOGENBOSCH", "DEN BOSCH"),
+    ("'S-GRAVENHAGE", "DEN HAAG"),
+    ("AMSTERDAM", "A'DAM"),
+    ("ROTTERDAM", "R'DAM"),
+    ("CENTRAAL STATION", "CS"),
+    ("CENTRAAL", "CS"),
+    ("STATION", "STN"),
+    ("AAN DEN", "A/D"),
+    ("AAN DE", "A/D"),
+    ("AAN ZEE", "A/ZEE"),
+    ("SINT", "ST"),
+    ("NOORD", "N"),
+    ("ZUID", "Z"),
+    ("OOST", "O"),
+    ("WEST", "W"),
+)
+
+
+def sign_lines(alert: Alert, profile: SignProfile) -> list[str]:
+    """The DRIP text: the banner, the child's name, where (if room), whom to call."""
+    name = _name_lines(alert.child.name, profile)
+    call = f"BEL {alert.contact.phone}"
+    phone = [call] if len(call) <= profile.chars else wrap(alert.contact.phone, profile.chars)
+    banner = wrap(BANNERS[alert.level], profile.chars)
+    required = len(banner) + len(name) + len(phone)
+    if required > profile.lines:
+        raise ContentError(
+            f"does not fit the road signs ({profile.lines} lines of {profile.chars} characters) with banner and phone",
+            "/child/name",
+        )
+    place = wrap(abbreviate(alert.last_seen.place, profile.chars), profile.chars)
+    return [*banner, *name, *(place if len(place) <= profile.lines - required else []), *phone]
+
+
+def abbreviate(text: str, chars: int) -> str:
+    """Shorten with the abbreviation table, one entry at a time, until every word group fits ``chars``."""
+    shortened = text.upper()
+    for long, short in ABBREVIATIONS:
+        if len(shortened) <= chars:
+            break
+        shortened = re.sub(rf"(?<![\w']){re.escape(long)}(?!\w)", short, shortened)
+    return shortened
+
+
+def wrap(text: str, chars: int) -> list[str]:
+    """Lines of at most ``chars`` characters, broken between words only."""
+    lines: list[str] = []
+    for word in text.split():
+        if len(word) > chars:
+            raise ContentError(f"the word {word!r} is longer than a sign line ({chars} characters)")
+        if lines and len(lines[-1]) + 1 + len(word) <= chars:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines
+
+
+def _name_lines(name: str, profile: SignProfile) -> list[str]:
+    try:
+        full = wrap(name.upper(), profile.chars)
+    except ContentError:
+        full = []
+    if full and len(full) == 1:
+        return full
+    first = name.split(maxsplit=1)[0].upper()
+    if len(first) > profile.chars:
+        raise ContentError(
+            f"the first name is longer than a road-sign line ({profile.chars} characters)", "/child/name"
+        )
+    return [first]
+
+
+# The social post: the Dutch text within X's weighted 280, less its link (a line of its own: 1 + 23).
+
+X_LIMIT = 280
+LINK_WEIGHT = 1 + 23
+# X's weighting (twitter-text v3): a URL counts 23, an emoji 2, other code points 1 or 2; ASCII is never more
+# than 1 per code point (Latin-1 holds emoji such as ® that count 2, so the bound counts 2 beyond ASCII).
+_URL_WEIGHT = 23
+_DOTS = (".", "\u3002", "\uff0e", "\uff61")
+
+
+def post_text(alert: Alert, limit: int = X_LIMIT - LINK_WEIGHT) -> str:
+    """The Dutch post without its link: optional parts go first, then the headline shortens."""
+    must = [POST_BANNERS[alert.level], alert.headline.nl]
+    optional = [alert.child.description or "", alert.instruction.nl]
+    closing = f"Bel {alert.contact.phone}."
+    parts = [*must, *[part for part in optional if part], closing]
+    while len(parts) > len(must) + 1 and not fits(_join(parts), limit):
+        parts.pop(-2)  # the least important optional part left
+    text = _join(parts)
+    if fits(text, limit):
+        return text
+    words = alert.headline.nl.split()
+    while words:
+        text = _join([POST_BANNERS[alert.level], " ".join(words) + "…", closing])
+        if fits(text, limit):
+            return text
+        words.pop()
+    raise ContentError("the post does not fit X's 280 characters", "/headline/nl")
+
+
+def with_link(text: str, link: str) -> str:
+    return f"{text}\n{link}"
+
+
+def _join(parts: list[str]) -> str:
+    return "\n".join(part.strip() for part in parts if part.strip())
+
+
+def fits(text: str, limit: int = X_LIMIT) -> bool:
+    """Whether X takes the text. Short texts are decided by a bound that never undercounts; the rest exactly.
+
+    twitter-text-parser compiles its expressions at import (a third of a second of a cold start), so it loads
+    only for a text near the limit.
+    """
+    return weight_bound(text) <= limit or weight(text) <= limit
+
+
+def weight_bound(text: str) -> int:
+    """At least X's weighted length: every code point at its highest weight, plus a whole URL's weight per dot."""
+    normalized = unicodedata.normalize("NFC", text)
+    units = sum(1 if char.isascii() else 2 for char in normalized)
+    return units + _URL_WEIGHT * sum(normalized.count(dot) for dot in _DOTS)
+
+
+def weight(text: str) -> int:
+    from twitter_text import parse_tweet
+
+    return int(parse_tweet(text).weightedLength)
+
+
+# The push: one SNS message per language for APNs (and its sandbox) and FCM, each platform within 4 KB.
+
+MAX_PLATFORM_PAYLOAD = 4096
+
+
+def sns_message(alert: Alert, title: str, body: str, image_url: str | None) -> str:
+    """The SNS ``MessageStructure=json`` message: the same notification for APNs (and its sandbox) and FCM."""
+    data = {"alert_id": alert.id, "version": str(alert.version), "state": alert.state}
+    apns = {
+        "aps": {
+            "alert": {"title": title, "body": body},
+            "sound": "default",
+            "thread-id": alert.id,
+            "mutable-content": 1,
+            "interruption-level": "time-sensitive",
+        },
+        **data,
+        **({"image_url": image_url} if image_url else {}),
+    }
+    notification = {"title": title, "body": body, **({"image": image_url} if image_url else {})}
+    fcm = {
+        "fcmV1Message": {
+            "message": {
+                "notification": notification,
+                "android": {
+                    "collapse_key": alert.id,
+                    "priority": "high",
+                    "notification": {"tag": alert.id, "channel_id": "kind_alarm"},
+                },
+                "data": data,
+            }
+        }
+    }
+    platforms = {"APNS": json.dumps(apns, ensure_ascii=False), "GCM": json.dumps(fcm, ensure_ascii=False)}
+    for platform, payload in platforms.items():
+        if len(payload.encode()) > MAX_PLATFORM_PAYLOAD:
+            raise ContentError(f"the {platform} payload is over {MAX_PLATFORM_PAYLOAD} bytes", "/headline/nl")
+    return json.dumps({"default": f"{title}: {body}", "APNS_SANDBOX": platforms["APNS"], **platforms})
+
+
+def alert_notification(alert: Alert, language: str) -> tuple[str, str]:
+    """Title «Kind Alarm: <name>» and body: headline and instruction, in the device's language (Dutch by default)."""
+    headline = alert.headline.en if language == "en" and alert.headline.en else alert.headline.nl
+    instruction = alert.instruction.en if language == "en" and alert.instruction.en else alert.instruction.nl
+    return f"{LEVEL_TITLES[alert.level][language]}: {alert.child.name}", f"{headline}\n{instruction}"
+
+
+def retraction_notification(alert: Alert, language: str) -> tuple[str, str]:
+    """«Kind Alarm: Gevonden» and why it ended, without the child's name."""
+    label, text = ENDINGS[ending(alert)][language]
+    return f"{LEVEL_TITLES[alert.level][language]}: {label}", text
+
+
+def ending(alert: Alert) -> str:
+    return alert.cancellation.reason if alert.cancellation else "expired"
+
+
+def check_push(alert: Alert) -> None:
+    """Each language's notification fits APNs and FCM."""
+    for language in LANGUAGES:
+        sns_message(alert, *alert_notification(alert, language), None)
