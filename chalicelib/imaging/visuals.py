@@ -9,9 +9,11 @@ from typing import Literal
 from PIL import Image, ImageDraw, ImageOps
 
 from chalicelib.imaging.text import BOLD, REGULAR, FittedText, fit_text
+from chalicelib.wording import BANNERS
 
 VisualKind = Literal["social_card", "station_poster", "road_sign"]
-BANNERS = {"kind_alarm": ("KIND ALARM", (200, 16, 46)), "vermist_kind": ("VERMIST KIND", (214, 100, 0))}
+# The banner's colour per level; its words are the service's (wording.BANNERS).
+BANNER_COLOURS = {"kind_alarm": (200, 16, 46), "vermist_kind": (214, 100, 0)}
 INK = (17, 17, 17)
 MUTED = (60, 60, 60)
 PAPER = (255, 255, 255)
@@ -61,7 +63,7 @@ def layout(content: VisualContent, size: tuple[int, int], kind: VisualKind) -> L
     width, height = size
     margin = max(4, round(height * 0.035))
     banner = Box(0, 0, width, round(height * 0.2))
-    label = BANNERS[content.level][0]
+    label = BANNERS[content.level]
     texts = {
         "banner": PlacedText(
             Box(margin, round(banner.height * 0.18), width - 2 * margin, round(banner.height * 0.64)),
@@ -132,7 +134,7 @@ def _draw(content: VisualContent, size: tuple[int, int], kind: VisualKind) -> Im
     plan = layout(content, size, kind)
     canvas = Image.new("RGB", size, PAPER)
     draw = ImageDraw.Draw(canvas)
-    colour = BANNERS[content.level][1]
+    colour = BANNER_COLOURS[content.level]
     draw.rectangle((0, 0, plan.banner.right - 1, plan.banner.bottom - 1), fill=colour)
     if plan.photo is not None and content.photo is not None:
         with Image.open(io.BytesIO(content.photo)) as photo:
