@@ -12,6 +12,7 @@ import json
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,7 @@ from numpy.typing import NDArray
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from chalicelib.geo.areas import circle_geometry, polygon_geometry
-from chalicelib.geo.cover import PUSH_RESOLUTION, cell_cover
-from chalicelib.models.alert import CircleArea, PolygonArea
+from chalicelib.geo.cover import PUSH_RESOLUTION, circle_cover, polygon_cover
 
 DEVICES = 2_000_000
 CITIES = [(52.37, 4.90), (51.92, 4.48), (52.08, 4.30), (52.09, 5.12), (51.44, 5.48), (53.22, 6.57)]
@@ -53,13 +53,18 @@ Devices = tuple[NDArray[Any], NDArray[Any]]
 
 
 def measure(
-    name: str, area: CircleArea | PolygonArea, geometry: object, devices: Devices, cells: NDArray[Any], resolution: int
+    name: str,
+    cell_cover: Callable[[int], list[str]],
+    geometry: object,
+    devices: Devices,
+    cells: NDArray[Any],
+    resolution: int,
 ) -> None:
     lats, lons = devices
     times = []
     for _ in range(5):
         started = time.perf_counter()
-        cover = cell_cover(area, resolution) or []
+        cover = cell_cover(resolution)
         times.append(time.perf_counter() - started)
     inside = shapely.contains_xy(geometry, lons, lats)
     notified = np.isin(cells, np.array(cover))
@@ -78,25 +83,24 @@ def main() -> None:
     devices = synthetic_devices(rng)
     print(f"{devices[0].size:,} synthetic devices in {time.perf_counter() - started:.1f} s")
     country = json.loads(SERVICE_AREA.read_text())["geometry"]["coordinates"]
-    areas: list[tuple[str, CircleArea | PolygonArea]] = [
+    # (name, its cover at a resolution, its exact geometry)
+    areas: list[tuple[str, Callable[[int], list[str]], object]] = [
         (
             "10 km circle, Utrecht",
-            CircleArea.model_validate({"type": "circle", "lat": 52.09, "lon": 5.12, "radius_km": 10}, strict=False),
+            lambda resolution: circle_cover(52.09, 5.12, 10, resolution),
+            circle_geometry(52.09, 5.12, 10),
         ),
         (
             "province of Utrecht",
-            PolygonArea.model_validate({"type": "polygon", "coordinates": PROVINCE_UTRECHT}, strict=False),
+            lambda resolution: polygon_cover(PROVINCE_UTRECHT, resolution),
+            polygon_geometry(PROVINCE_UTRECHT),
         ),
-        ("the whole country", PolygonArea.model_validate({"type": "polygon", "coordinates": country}, strict=False)),
+        ("the whole country", lambda resolution: polygon_cover(country, resolution), polygon_geometry(country)),
     ]
     for resolution in (PUSH_RESOLUTION - 1, PUSH_RESOLUTION, PUSH_RESOLUTION + 1):
         cells = device_cells(*devices, resolution)
-        for name, area in areas:
-            if isinstance(area, CircleArea):
-                geometry = circle_geometry(area.lat, area.lon, area.radius_km)
-            else:
-                geometry = polygon_geometry(area.coordinates)
-            measure(name, area, geometry, devices, cells, resolution)
+        for name, cell_cover, geometry in areas:
+            measure(name, cell_cover, geometry, devices, cells, resolution)
     print(f"the service uses resolution {PUSH_RESOLUTION}; a national alert is one publish per language")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from chalicelib.errors import FieldError, InvalidAlertError
-from chalicelib.geo.areas import ServiceArea, polygon_geometry
+from chalicelib.geo.areas import ServiceArea
 from chalicelib.models.alert import AlertContent, Area, CircleArea, PolygonArea
 
 # Burgernet's clock and ours may differ a little; a last sighting "in the future" beyond this is an error.
@@ -65,7 +65,7 @@ def _area_error(area: Area, service_area: ServiceArea) -> FieldError | None:
         if not service_area.contains_circle(area.lat, area.lon, area.radius_km):
             message = "the circle reaches beyond the service area; use a smaller radius or a national area"
             return FieldError(message, pointer="/area/radius_km")
-    if isinstance(area, PolygonArea) and not service_area.contains(polygon_geometry(area.coordinates)):
+    if isinstance(area, PolygonArea) and not service_area.contains_polygon(area.coordinates):
         message = f"the polygon {_OUTSIDE}; positions are [lon, lat]"
         return FieldError(message, pointer="/area/coordinates")
     return None

@@ -17,7 +17,7 @@ from chalicelib.channels.base import Asset, Assets, Content, Preview
 from chalicelib.channels.push_topics import PushTopics
 from chalicelib.channels.targets import OWN_AUDIENCES, PartnerTarget, audience_for
 from chalicelib.channels.texts import alert_notification, retraction_notification, sns_message
-from chalicelib.models.alert import Alert
+from chalicelib.models.alert import Alert, Area, CircleArea, PolygonArea
 from chalicelib.wording import LANGUAGES
 
 if TYPE_CHECKING:
@@ -39,6 +39,17 @@ def collapse_attributes(alert: Alert) -> dict[str, str]:
     }
 
 
+def area_cells(area: Area) -> list[str] | None:
+    """The H3 cells whose topics the area's pushes go to, sorted; None for a national alert (the national topic)."""
+    from chalicelib.geo.cover import circle_cover, polygon_cover
+
+    if isinstance(area, CircleArea):
+        return circle_cover(area.lat, area.lon, area.radius_km)
+    if isinstance(area, PolygonArea):
+        return polygon_cover(area.coordinates)
+    return None
+
+
 class AppPushChannel:
     name = NAME
     needs: frozenset[Asset] = frozenset({"photo_urls"})
@@ -48,8 +59,6 @@ class AppPushChannel:
         self._topics = topics
 
     def render(self, alert: Alert, assets: Assets) -> Content:
-        from chalicelib.geo.cover import cell_cover
-
         if alert.state in TERMINAL_STATES:
             notices = {lang: retraction_notification(alert, lang) for lang in LANGUAGES}
             image = None
@@ -60,7 +69,7 @@ class AppPushChannel:
             "notifications": {lang: {"title": title, "body": body} for lang, (title, body) in notices.items()},
             "messages": {lang: sns_message(alert, *notices[lang], image) for lang in LANGUAGES},
             "attributes": collapse_attributes(alert),
-            "cells": cell_cover(alert.area),
+            "cells": area_cells(alert.area),
             "audience": audience_for(alert.status),
         }
 

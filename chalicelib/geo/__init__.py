@@ -1,1 +1,1 @@
-"""Geography: alert areas, the service area and (later) H3 cell covers. Pure: numbers in, numbers out."""
+"""Geography: the service area, area geometry and H3 cell covers. Pure: numbers in, numbers out; no models."""

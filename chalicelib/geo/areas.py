@@ -98,6 +98,10 @@ class ServiceArea:
             return verdict
         return self.contains(circle_geometry(lat, lon, radius_km))
 
+    def contains_polygon(self, rings: Sequence[Ring]) -> bool:
+        """Whether the area contains the polygon of these GeoJSON rings ([lon, lat], the shell first)."""
+        return self.contains(polygon_geometry(rings))
+
     def contains(self, geometry: BaseGeometry) -> bool:
         return bool(self._geometry().contains(geometry))
 

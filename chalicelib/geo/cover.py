@@ -9,12 +9,12 @@ alert reaches; devices in those cells but outside the area are notified too. Res
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import h3
 
-from chalicelib.geo.areas import circle_geometry, polygon_geometry
-from chalicelib.models.alert import Area, CircleArea, PolygonArea
+from chalicelib.geo.areas import Ring, circle_geometry, polygon_geometry
 
 PUSH_RESOLUTION = 6
 # circle_geometry's polygon is inscribed in the circle; widen it so that it contains the whole circle.
@@ -25,14 +25,17 @@ def device_cell(lat: float, lon: float, resolution: int = PUSH_RESOLUTION) -> st
     return str(h3.latlng_to_cell(lat, lon, resolution))
 
 
-def cell_cover(area: Area, resolution: int = PUSH_RESOLUTION) -> list[str] | None:
-    """The cells overlapping the area, sorted; None for a national alert (one publish to the national topic)."""
-    if isinstance(area, CircleArea):
-        geometry = circle_geometry(area.lat, area.lon, area.radius_km * _CIRCUMSCRIBE)
-    elif isinstance(area, PolygonArea):
-        geometry = polygon_geometry(area.coordinates)
-    else:
-        return None
+def circle_cover(lat: float, lon: float, radius_km: float, resolution: int = PUSH_RESOLUTION) -> list[str]:
+    """The cells overlapping the circle, sorted."""
+    return _cover(circle_geometry(lat, lon, radius_km * _CIRCUMSCRIBE), resolution)
+
+
+def polygon_cover(rings: Sequence[Ring], resolution: int = PUSH_RESOLUTION) -> list[str]:
+    """The cells overlapping the polygon of these GeoJSON rings ([lon, lat], the shell first), sorted."""
+    return _cover(polygon_geometry(rings), resolution)
+
+
+def _cover(geometry: Any, resolution: int) -> list[str]:
     shape = h3.geo_to_h3shape(_geojson(geometry))
     return sorted(str(cell) for cell in h3.h3shape_to_cells_experimental(shape, resolution, contain="overlap"))
 
