@@ -6,6 +6,7 @@ import base64
 import secrets
 from typing import Any
 
+from chalicelib import names
 from chalicelib.channels.targets import ChannelPartners, PartnerDirectory, PartnerTarget
 
 # channel -> (public partners, sandbox partners); each partner is (name, platform, page id)
@@ -34,7 +35,7 @@ def local_partners(sink_url: str, stage: str) -> tuple[PartnerDirectory, dict[st
                 "name": name,
                 "url": f"{sink_url}/{_PATHS[platform]}/{name}",
                 # In the channel's own folder: in AWS each channel function may read only that one.
-                "secret_parameter": f"/kind-alarm/{stage}/partners/{channel}/{name}/secret",
+                "secret_parameter": f"{names.partner_folder(stage, channel)}{name}/secret",
                 "platform": platform,
                 "account_id": account,
             }
@@ -49,8 +50,8 @@ def local_partners(sink_url: str, stage: str) -> tuple[PartnerDirectory, dict[st
             for channel, (public, sandbox) in PARTNERS.items()
         }
     )
-    names = [partner[0] for public, sandbox in PARTNERS.values() for partner in (*public, *sandbox)]
-    return directory, {name: new_secret() for name in names}
+    partner_names = [partner[0] for public, sandbox in PARTNERS.values() for partner in (*public, *sandbox)]
+    return directory, {name: new_secret() for name in partner_names}
 
 
 def store_secrets(directory: PartnerDirectory, partner_secrets: dict[str, str], ssm_client: Any) -> None:

@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from chalicelib import names
+
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "infra" / "resources.json"
 
@@ -17,7 +19,7 @@ def deploy_resources(stage: str, session: Any) -> dict[str, str]:
     with exactly the template's properties, so the template stays the one description of the wiring.
     """
     cloudformation = session.client("cloudformation")
-    name = f"kind-alarm-{stage}"
+    name = names.stack(stage)
     template = json.loads(TEMPLATE.read_text(encoding="utf-8"))
     cloudformation.create_stack(
         StackName=name,
@@ -43,7 +45,7 @@ def _platform_applications(session: Any, stage: str, events_topic: str) -> dict[
     arns = {}
     for key, platform, credential in (("Apns", "APNS", "local-apns-key"), ("Fcm", "GCM", "local-fcm-key")):
         response = sns.create_platform_application(
-            Name=f"kind-alarm-{stage}",
+            Name=names.platform_application(stage),
             Platform=platform,
             Attributes={
                 "PlatformCredential": credential,

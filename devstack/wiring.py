@@ -24,20 +24,17 @@ CHANNEL_QUEUES = {
 def function_environment(
     outputs: dict[str, str], stage: str, directory: PartnerDirectory, retry_base_seconds: int
 ) -> dict[str, str]:
-    """What Lambda's environment would hold in AWS, for the API and the event handlers alike."""
+    """What Lambda's environment holds in AWS (infra/merge.py), for the API and the event handlers alike: the stage,
+    from which the settings derive every name (chalicelib.names), and the resources the stack gives."""
     return {
-        "ALERTS_TABLE": outputs["AlertsTableName"],
+        "STAGE": stage,
         "ALERTS_STREAM_ARN": outputs["AlertsTableStreamArn"],
         "ALERT_EVENTS_TOPIC_ARN": outputs["AlertEventsTopicArn"],
-        "CHANNEL_QUEUE_PREFIX": f"kind-alarm-{stage}-",
         "PARTNERS": directory.model_dump_json(),
         "RETRY_BASE_SECONDS": str(retry_base_seconds),
         "PHOTOS_BUCKET": outputs["PhotosBucketName"],
-        "PHOTO_UPLOADS_QUEUE": f"kind-alarm-{stage}-photo-uploads",
         "APNS_APPLICATION_ARN": outputs["ApnsApplicationArn"],
         "FCM_APPLICATION_ARN": outputs["FcmApplicationArn"],
-        "PUSH_TOPIC_PREFIX": f"kind-alarm-{stage}-push-",
-        "PUSH_EVENTS_TOPIC": f"kind-alarm-{stage}-push-events",
     }
 
 

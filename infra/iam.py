@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib import names
+
 Statement = dict[str, Any]
 
 # Chalice's resource name of each function → its handler name in app.py (the function's name in AWS).
@@ -38,17 +40,20 @@ BUCKET = {"Fn::GetAtt": ["PhotosBucket", "Arn"]}
 RENDITIONS = {"Fn::Sub": "${PhotosBucket.Arn}/photos/*"}
 FEED_FILES = {"Fn::Sub": "${PhotosBucket.Arn}/feed/*"}
 UPLOADS = {"Fn::Sub": "${PhotosBucket.Arn}/uploads/*"}
-PUSH_TOPICS = {"Fn::Sub": "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:kind-alarm-${Stage}-push-*"}
+# Names as Fn::Sub patterns: the stage is the stack's Stage parameter.
+STAGE = "${Stage}"
+PUSH_TOPICS = {
+    "Fn::Sub": "arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:" + names.push_topic_prefix(STAGE) + "*"
+}
 PLATFORM_APPLICATIONS = [{"Ref": "ApnsApplicationArn"}, {"Ref": "FcmApplicationArn"}]
 
 # Channels whose partners hold a secret (webhook signing secret, platform token) in SSM Parameter Store.
 PARTNER_CHANNELS = ("NewsMedia", "SocialMedia", "RoadSigns", "StationScreens")
-# Where a channel's partner secrets live: each channel function may read its own folder only.
-PARTNER_FOLDER = "/kind-alarm/{stage}/partners/{channel}/"
 
 
 def partner_secrets(resource: str) -> dict[str, str]:
-    folder = PARTNER_FOLDER.format(stage="${Stage}", channel=FUNCTIONS[resource])
+    # Each channel function may read its own folder only.
+    folder = names.partner_folder(STAGE, FUNCTIONS[resource])
     return {"Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter" + folder + "*"}
 
 
@@ -60,7 +65,7 @@ def platform_endpoints(application: dict[str, str]) -> dict[str, Any]:
 
 def aws_name(resource: str) -> str:
     """The function's name in AWS, as a Fn::Sub pattern: kind-alarm-<stage>-<handler>."""
-    return "kind-alarm-${Stage}-" + FUNCTIONS[resource].replace("_", "-")
+    return names.resource_prefix(STAGE) + FUNCTIONS[resource].replace("_", "-")
 
 
 def function_name(resource: str) -> dict[str, str]:

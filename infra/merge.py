@@ -10,18 +10,18 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from chalicelib import names
 from infra import api, iam, memory, operations
 
 INFRA = Path(__file__).resolve().parent
 
 # No "secret_parameter" whose value is not in a partner channel's own folder (whole value, "." spanning lines).
 PARTNER_SECRETS_PATTERN = (
-    r'(?s)^(?!.*"secret_parameter"\s*:\s*"(?!/kind-alarm/[a-z][a-z0-9-]{1,15}/partners/'
-    + "(?:"
-    + "|".join(iam.FUNCTIONS[channel] for channel in iam.PARTNER_CHANNELS)
-    + ")"
-    + r'/[^"/][^"]*")).*$'
+    r'(?s)^(?!.*"secret_parameter"\s*:\s*"(?!'
+    + names.partner_folder(names.STAGE_PATTERN, "(?:" + "|".join(iam.FUNCTIONS[c] for c in iam.PARTNER_CHANNELS) + ")")
+    + r'[^"/][^"]*")).*$'
 )
+SECRET_PARAMETER = names.partner_folder("<stage>", "<channel>") + "<name>/secret"
 PARAMETERS: dict[str, Any] = {
     "ApnsApplicationArn": {
         "Type": "String",
@@ -39,10 +39,10 @@ PARAMETERS: dict[str, Any] = {
         # Each channel function may read only its own folder (infra/iam.py): a secret elsewhere would fail every
         # delivery and retraction of that partner with AccessDenied, so the stack refuses it instead.
         "AllowedPattern": PARTNER_SECRETS_PATTERN,
-        "ConstraintDescription": "every secret_parameter must be /kind-alarm/<stage>/partners/<channel>/<name>/secret"
+        "ConstraintDescription": f"every secret_parameter must be {SECRET_PARAMETER}"
         " (news_media, social_media, road_signs or station_screens): see docs/runbook.md",
         "Description": "Each channel's partners per audience as JSON; their secrets live under"
-        " /kind-alarm/<stage>/partners/<channel>/.",
+        f" {names.partner_folder('<stage>', '<channel>')}.",
     },
     "PublicBaseUrl": {
         "Type": "String",
@@ -59,7 +59,9 @@ PARAMETERS: dict[str, Any] = {
     },
 }
 
+# Each function's environment from the stack; the settings derive every other name from STAGE (chalicelib.names).
 ENVIRONMENT = {
+    "STAGE": {"Ref": "Stage"},
     "ALERTS_STREAM_ARN": {"Fn::GetAtt": ["AlertsTable", "StreamArn"]},
     "ALERT_EVENTS_TOPIC_ARN": {"Ref": "AlertEventsTopic"},
     "PHOTOS_BUCKET": {"Ref": "PhotosBucket"},
