@@ -25,7 +25,7 @@ from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageOps
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from chalicelib.imaging.photo import RenditionSpec, default_specs, process_photo
+from chalicelib.imaging.photo import RENDITION_SPECS, RenditionSpec, process_photo
 
 RUNS = 7
 
@@ -87,11 +87,11 @@ def high_water_kib() -> int:
 
 def peak_megabytes(pipeline: str, photo_file: Path) -> float:
     """Peak RSS growth of a fresh interpreter running one pipeline once on the photo in ``photo_file``."""
-    call = 'process_photo(data, "image/jpeg", specs)' if pipeline == "ours" else "b.naive(data, specs)"
+    call = 'process_photo(data, "image/jpeg")' if pipeline == "ours" else "b.naive(data, RENDITION_SPECS)"
     script = (
         "import sys, pathlib; sys.path.insert(0, 'bench'); import photo_pipeline as b;"
-        "from chalicelib.imaging.photo import default_specs, process_photo;"
-        f"data = pathlib.Path({str(photo_file)!r}).read_bytes(); specs = default_specs();"
+        "from chalicelib.imaging.photo import RENDITION_SPECS, process_photo;"
+        f"data = pathlib.Path({str(photo_file)!r}).read_bytes();"
         "before = b.high_water_kib();"
         f"{call};"
         "print((b.high_water_kib() - before) / 1024)"
@@ -113,12 +113,10 @@ def psnr(ours: bytes, reference: bytes) -> float:
 
 def main() -> None:
     data = phone_photo()
-    specs = default_specs()
+    specs = RENDITION_SPECS
     size = len(data) / 2**20
     print(f"input: {size:.1f} MiB JPEG, 4000x3000 stored, EXIF orientation 6 with GPS; {len(specs)} renditions")
-    medians = median_seconds(
-        {"ours": lambda: process_photo(data, "image/jpeg", specs), "naive": lambda: naive(data, specs)}
-    )
+    medians = median_seconds({"ours": lambda: process_photo(data, "image/jpeg"), "naive": lambda: naive(data, specs)})
     with tempfile.TemporaryDirectory() as folder:
         photo_file = Path(folder) / "phone.jpg"
         photo_file.write_bytes(data)
@@ -127,7 +125,7 @@ def main() -> None:
         print(f"{label}: median {medians[name] * 1000:7.1f} ms, peak {memory[name]:6.1f} MB above baseline")
     speed, saving = medians["naive"] / medians["ours"], memory["naive"] / max(memory["ours"], 0.1)
     print(f"ratio naive / ours: {speed:.2f}x faster, {saving:.1f}x less memory")
-    ours = process_photo(data, "image/jpeg", specs)
+    ours = process_photo(data, "image/jpeg")
     reference = naive(data, specs)
     quality = ", ".join(f"{r.name} {psnr(r.data, ref):.1f}" for r, ref in zip(ours, reference, strict=True))
     print(f"PSNR against the naive renditions (dB): {quality}")

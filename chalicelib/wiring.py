@@ -94,7 +94,6 @@ class Wiring:
             # The S3 client only when a photo is handled: a create without one never builds it.
             PhotoStore.with_client_on_first_use(s3_client, current.photos_bucket),
             PhotoTable(dynamodb_client(), current.alerts_table),
-            road_sign=current.road_sign_pixels(),
             max_upload_bytes=current.max_upload_bytes,
             upload_seconds=current.upload_url_seconds,
             url_seconds=current.photo_url_seconds,

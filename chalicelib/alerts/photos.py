@@ -48,7 +48,6 @@ class PhotoService:
         objects: PhotoObjects,
         records: PhotoRecords,
         *,
-        road_sign: tuple[int, int],
         max_upload_bytes: int,
         upload_seconds: int,
         url_seconds: int,
@@ -56,7 +55,6 @@ class PhotoService:
     ) -> None:
         self._objects = objects
         self._records = records
-        self._road_sign = road_sign
         self._max_upload_bytes = max_upload_bytes
         self._upload_seconds = upload_seconds
         self._url_seconds = url_seconds
@@ -120,11 +118,11 @@ class PhotoService:
         logger.info("photo deleted", extra={"photo_id": photo_id, "objects": removed})
 
     def _process(self, photo_id: str, data: bytes, content_type: str, pointer: str) -> None:
-        from chalicelib.imaging.photo import PhotoRejectedError, default_specs, process_photo
+        from chalicelib.imaging.photo import PhotoRejectedError, process_photo
 
         started = time.perf_counter()
         try:
-            renditions = process_photo(data, content_type, default_specs(self._road_sign))
+            renditions = process_photo(data, content_type)
         except PhotoRejectedError as error:
             raise InvalidAlertError((FieldError(f"the photo was refused: {error}", pointer=pointer),)) from None
         names = self._objects.put_renditions(photo_id, renditions)

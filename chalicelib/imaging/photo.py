@@ -23,9 +23,9 @@ Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 MAX_DECODE_BYTES = 256 * 1024 * 1024
 
 ACCEPTED = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
-# A portrait photo cropped into a 16:9 poster needs 0.64 of a 12 MP photo's width, just over what a half-scale
-# DCT decode gives. Letting such a crop be enlarged by up to 1.3x keeps the decode at half scale (about 4x less
-# work); the poster is read from metres away. Fit renditions (master, feed) are never enlarged by this.
+# A crop that fills a box (the push image) from a tall photo can need more of its pixels than the master does.
+# Letting such a crop be enlarged by up to 1.3x lets the decode stay at a smaller DCT scale (half each way is about
+# 4x less work) for a picture shown at phone size. Fit renditions (master, feed) are never enlarged by this.
 COVER_UPSCALE_ALLOWED = 1.3
 _STEP_DOWN_FROM = 1.5
 # A decoded image larger than needed is brought down a strip of about this many bytes at a time: box-reduced by a whole
@@ -74,15 +74,13 @@ class Rendition:
     content_type: str = "image/jpeg"
 
 
-def default_specs(road_sign: tuple[int, int] = (480, 270)) -> tuple[RenditionSpec, ...]:
-    return (
-        RenditionSpec("master", 1600, 1600, "fit"),
-        RenditionSpec("station_poster", 1920, 1080, "cover"),
-        RenditionSpec("social_card", 1200, 675, "cover"),
-        RenditionSpec("push", 1024, 512, "cover"),
-        RenditionSpec("feed", 800, 800, "fit"),
-        RenditionSpec("road_sign", road_sign[0], road_sign[1], "cover"),
-    )
+# What the channels read: the master (its bytes for the channel visuals and CAP, its link for newsrooms and CAP) and
+# the push image's link. The feed rendition is for the public alert page (issue 14), which links it.
+RENDITION_SPECS = (
+    RenditionSpec("master", 1600, 1600, "fit"),
+    RenditionSpec("push", 1024, 512, "cover"),
+    RenditionSpec("feed", 800, 800, "fit"),
+)
 
 
 def sniff(data: bytes) -> str:
@@ -96,14 +94,12 @@ def sniff(data: bytes) -> str:
     raise PhotoRejectedError(f"not a JPEG, PNG or WebP image ({_describe(data)})")
 
 
-def process_photo(
-    data: bytes,
-    declared_type: str | None,
-    specs: Sequence[RenditionSpec] | None = None,
-    max_decode_bytes: int = MAX_DECODE_BYTES,
-) -> list[Rendition]:
-    """Every rendition of the photo, upright, in sRGB, without any metadata. Raises PhotoRejectedError."""
-    specs = specs or default_specs()
+def process_photo(data: bytes, declared_type: str | None, max_decode_bytes: int = MAX_DECODE_BYTES) -> list[Rendition]:
+    """Every rendition of the photo (``RENDITION_SPECS``), upright, in sRGB, without any metadata.
+
+    Raises PhotoRejectedError.
+    """
+    specs = RENDITION_SPECS
     image_format = sniff(data)
     if declared_type is not None and ACCEPTED[image_format] != declared_type:
         raise PhotoRejectedError(f"declared {declared_type} but the bytes are {ACCEPTED[image_format]}")

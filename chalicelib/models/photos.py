@@ -9,8 +9,9 @@ from pydantic import BaseModel, ConfigDict
 
 from chalicelib.models.common import ApiModel
 
-# The renditions every processed photo has (chalicelib.imaging.photo.default_specs makes them).
-RENDITION_NAMES = ("master", "station_poster", "social_card", "push", "feed", "road_sign")
+# The renditions every processed photo has (chalicelib.imaging.photo.RENDITION_SPECS makes them): the master and the
+# push image the channels read, and the feed image the public alert page (issue 14) will show.
+RENDITION_NAMES = ("master", "push", "feed")
 
 PhotoState = Literal["awaiting_upload", "ready", "rejected"]
 PhotoType = Literal["image/jpeg", "image/png", "image/webp"]

@@ -23,6 +23,7 @@ from chalicelib.config import get_settings
 from chalicelib.geo.areas import load_service_area
 from chalicelib.models.alert import AlertCreate
 from chalicelib.models.audit import UNATTRIBUTED
+from chalicelib.models.photos import RENDITION_NAMES
 from chalicelib.wiring import reset, wiring
 from tests.conftest import alert_body
 from tests.functional.conftest import send
@@ -335,14 +336,14 @@ def test_a_known_reference_with_another_photo_stores_nothing(client, aws):
     # Given an alert created with a photo
     first = created(client, alert_body(reference="BN-PHOTO-1", photo=inline_jpeg((90, 80, 70))))
     photo_id = first["photo"]["id"]
-    assert len(stored_photo_objects(aws)) == 6
+    assert len(stored_photo_objects(aws)) == len(RENDITION_NAMES)
     # When the same reference comes again with another photo
     again = send(client, "POST", "/alerts", alert_body(reference="BN-PHOTO-1", photo=inline_jpeg((20, 160, 40))))
     # Then it is the same alert (200), and no rendition of the other photo was stored
     body = json.loads(again.body)
     assert (again.status_code, body["id"], body["photo"]["id"]) == (200, first["id"], photo_id)
     assert all(key.startswith(f"photos/{photo_id}/") for key in stored_photo_objects(aws))
-    assert len(stored_photo_objects(aws)) == 6
+    assert len(stored_photo_objects(aws)) == len(RENDITION_NAMES)
 
 
 def test_a_create_that_loses_its_reference_to_a_concurrent_one_removes_its_photo(client, aws, monkeypatch):
@@ -354,7 +355,7 @@ def test_a_create_that_loses_its_reference_to_a_concurrent_one_removes_its_photo
     # Then it answers with the winner, and the loser's renditions are gone
     assert (again.status_code, json.loads(again.body)["id"]) == (200, first["id"])
     assert all(key.startswith(f"photos/{first['photo']['id']}/") for key in stored_photo_objects(aws))
-    assert len(stored_photo_objects(aws)) == 6
+    assert len(stored_photo_objects(aws)) == len(RENDITION_NAMES)
 
 
 def test_a_retried_create_whose_write_landed_keeps_its_photo(client, aws, monkeypatch):
@@ -369,4 +370,4 @@ def test_a_retried_create_whose_write_landed_keeps_its_photo(client, aws, monkey
     again = send(client, "POST", "/alerts", body)
     # Then it is still the create, and its photo stays
     assert (again.status_code, json.loads(again.body)["id"]) == (201, first["id"])
-    assert len(stored_photo_objects(aws)) == 6
+    assert len(stored_photo_objects(aws)) == len(RENDITION_NAMES)

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from chalicelib.channels.cap_feed import CAP_NS
+from chalicelib.models.photos import RENDITION_NAMES
 from chalicelib.wiring import wiring
 from tests.conftest import alert_body
 from tests.functional.conftest import send
@@ -222,7 +223,7 @@ def test_a_deref_uri_photo_goes_through_the_photo_pipeline(client, aws):
     created = json.loads(post_cap(client, cap_alert(info)).body)
     photo_id = created["photo"]["id"]
     listing = boto3.client("s3").list_objects_v2(Bucket=aws["PhotosBucketName"], Prefix=f"photos/{photo_id}/")
-    assert len(listing["Contents"]) == 6
+    assert len(listing["Contents"]) == len(RENDITION_NAMES)
     refused = post_cap(client, cap_alert(info.replace("image/jpeg", "image/png"), identifier="NL-BN-2026-0099"))
     assert refused.status_code == 422
     assert problem(refused)["errors"][0]["pointer"] == "/alert/info/0/resource/0/derefUri"

@@ -7,7 +7,7 @@ import io
 import pytest
 from PIL import Image, ImageChops, ImageCms, ImageDraw, ImageFilter
 
-from chalicelib.imaging.photo import MAX_PIXELS, PhotoRejectedError, default_specs, process_photo, sniff
+from chalicelib.imaging.photo import MAX_PIXELS, RENDITION_SPECS, PhotoRejectedError, process_photo, sniff
 
 # A photo that shows which way is up: red band at the top, blue at the bottom, green on the left.
 WIDTH, HEIGHT = 600, 400
@@ -101,7 +101,7 @@ def test_no_metadata_survives_in_any_rendition(image_format):
 def test_renditions_have_their_sizes():
     data = encoded(Image.new("RGB", (4000, 3000), (90, 90, 90)), orientation=6)
     sizes = {r.name: (r.width, r.height) for r in process_photo(data, "image/jpeg")}
-    expected = {spec.name: (spec.width, spec.height) for spec in default_specs() if spec.mode == "cover"}
+    expected = {spec.name: (spec.width, spec.height) for spec in RENDITION_SPECS if spec.mode == "cover"}
     assert {name: sizes[name] for name in expected} == expected
     assert sizes["master"] == (1200, 1600)
     assert sizes["feed"] == (600, 800)
@@ -192,7 +192,7 @@ def test_sniffing_ignores_the_declared_type():
 def test_the_rendition_names_the_api_links_are_the_ones_made():
     from chalicelib.models.photos import RENDITION_NAMES
 
-    assert {spec.name for spec in default_specs()} == set(RENDITION_NAMES)
+    assert {spec.name for spec in RENDITION_SPECS} == set(RENDITION_NAMES)
 
 
 # The decode budget: what decoding takes (decoded bytes and the decoder's own), not how many pixels there are.
