@@ -23,7 +23,9 @@ test: lint typecheck
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/cfn-lint infra/resources.json
+	mkdir -p build
+	$(BIN)/python -m infra.channels > build/resources.json
+	$(BIN)/cfn-lint infra/resources.json build/resources.json
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

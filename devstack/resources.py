@@ -1,15 +1,13 @@
-"""Deploying `infra/resources.json` into moto, and making up for what moto's CloudFormation lacks."""
+"""Deploying `infra/resources.json` with every channel's resources (infra/channels.py) into moto, and making up for
+what moto's CloudFormation lacks."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 from chalicelib import names
-
-ROOT = Path(__file__).resolve().parents[1]
-TEMPLATE = ROOT / "infra" / "resources.json"
+from infra import channels
 
 
 def deploy_resources(stage: str, session: Any) -> dict[str, str]:
@@ -20,7 +18,8 @@ def deploy_resources(stage: str, session: Any) -> dict[str, str]:
     """
     cloudformation = session.client("cloudformation")
     name = names.stack(stage)
-    template = json.loads(TEMPLATE.read_text(encoding="utf-8"))
+    # The whole template, written now: infra/resources.json and the resources of every channel in the policy table.
+    template = channels.resources_template()
     cloudformation.create_stack(
         StackName=name,
         TemplateBody=json.dumps(template),

@@ -6,19 +6,10 @@ from typing import Any
 
 from chalicelib.channels.targets import PartnerDirectory
 from devstack.runner import ChannelQueue, EventRunner, PhotoUploads
+from infra import channels
 
-# Channel name -> the stack outputs naming its queue.
-CHANNEL_QUEUES = {
-    channel: (f"{logical}QueueUrl", f"{logical}QueueArn")
-    for channel, logical in (
-        ("app_push", "AppPush"),
-        ("news_media", "NewsMedia"),
-        ("social_media", "SocialMedia"),
-        ("road_signs", "RoadSigns"),
-        ("station_screens", "StationScreens"),
-        ("cap_feed", "CapFeed"),
-    )
-}
+# Channel name -> the stack outputs naming its queue (URL, ARN), for every channel of the policy table.
+CHANNEL_QUEUES = {channel: channels.output_keys(channel) for channel in channels.channels()}
 
 
 def function_environment(

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib import names
+from infra import channels
 
 Statement = dict[str, Any]
 
-# Chalice's resource name of each function → its handler name in app.py (the function's name in AWS).
+# Chalice's resource name of each function → its handler name in app.py (the function's name in AWS); one function
+# per channel of the policy table (infra/channels.py).
 FUNCTIONS = {
     "APIHandler": "api",
     "Dispatch": "dispatch",
@@ -17,21 +19,9 @@ FUNCTIONS = {
     "WatchDeliveries": "watch_deliveries",
     "ExpireAlerts": "expire_alerts",
     "PurgeAlerts": "purge_alerts",
-    "AppPush": "app_push",
-    "CapFeed": "cap_feed",
-    "NewsMedia": "news_media",
-    "SocialMedia": "social_media",
-    "RoadSigns": "road_signs",
-    "StationScreens": "station_screens",
+    **{channels.logical(channel): channel for channel in channels.channels()},
 }
-CHANNEL_QUEUES = {
-    "AppPush": "AppPushQueue",
-    "CapFeed": "CapFeedQueue",
-    "NewsMedia": "NewsMediaQueue",
-    "SocialMedia": "SocialMediaQueue",
-    "RoadSigns": "RoadSignsQueue",
-    "StationScreens": "StationScreensQueue",
-}
+CHANNEL_QUEUES = {channels.logical(channel): channels.queue(channel) for channel in channels.channels()}
 
 TABLE = {"Fn::GetAtt": ["AlertsTable", "Arn"]}
 TABLE_INDEXES = {"Fn::Sub": "${AlertsTable.Arn}/index/*"}
@@ -47,8 +37,11 @@ PUSH_TOPICS = {
 }
 PLATFORM_APPLICATIONS = [{"Ref": "ApnsApplicationArn"}, {"Ref": "FcmApplicationArn"}]
 
-# Channels whose partners hold a secret (webhook signing secret, platform token) in SSM Parameter Store.
-PARTNER_CHANNELS = ("NewsMedia", "SocialMedia", "RoadSigns", "StationScreens")
+# Channels whose partners hold a secret (webhook signing secret, platform token) in SSM Parameter Store: all but
+# those that reach their own audience (chalicelib.channels.targets.OWN_AUDIENCES).
+PARTNER_CHANNELS = tuple(
+    channels.logical(channel) for channel in channels.channels() if channels.is_partner_channel(channel)
+)
 
 
 def partner_secrets(resource: str) -> dict[str, str]:

@@ -11,14 +11,15 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from chalicelib import names
-from infra import api, iam, memory, operations
+from infra import api, channels, iam, memory, operations
 
 INFRA = Path(__file__).resolve().parent
 
+PARTNER_HANDLERS = [iam.FUNCTIONS[channel] for channel in iam.PARTNER_CHANNELS]
 # No "secret_parameter" whose value is not in a partner channel's own folder (whole value, "." spanning lines).
 PARTNER_SECRETS_PATTERN = (
     r'(?s)^(?!.*"secret_parameter"\s*:\s*"(?!'
-    + names.partner_folder(names.STAGE_PATTERN, "(?:" + "|".join(iam.FUNCTIONS[c] for c in iam.PARTNER_CHANNELS) + ")")
+    + names.partner_folder(names.STAGE_PATTERN, "(?:" + "|".join(PARTNER_HANDLERS) + ")")
     + r'[^"/][^"]*")).*$'
 )
 SECRET_PARAMETER = names.partner_folder("<stage>", "<channel>") + "<name>/secret"
@@ -40,7 +41,7 @@ PARAMETERS: dict[str, Any] = {
         # delivery and retraction of that partner with AccessDenied, so the stack refuses it instead.
         "AllowedPattern": PARTNER_SECRETS_PATTERN,
         "ConstraintDescription": f"every secret_parameter must be {SECRET_PARAMETER}"
-        " (news_media, social_media, road_signs or station_screens): see docs/runbook.md",
+        f" ({', '.join(PARTNER_HANDLERS[:-1])} or {PARTNER_HANDLERS[-1]}): see docs/runbook.md",
         "Description": "Each channel's partners per audience as JSON; their secrets live under"
         f" {names.partner_folder('<stage>', '<channel>')}.",
     },
@@ -94,8 +95,16 @@ def environment() -> dict[str, Any]:
 
 
 def merge_template() -> dict[str, Any]:
-    merged = deep_merge(_json("resources.json"), _json("functions.json"))
-    parts = (environment(), memory.template(), iam.template(), api.template(), operations.template())
+    merged = deep_merge(_json("resources.json"), channels.template())
+    merged = deep_merge(merged, _json("functions.json"))
+    parts = (
+        channels.functions_template(),
+        environment(),
+        memory.template(),
+        iam.template(),
+        api.template(),
+        operations.template(),
+    )
     for part in (*parts, {"Parameters": PARAMETERS}):
         merged = deep_merge(merged, part)
     return merged

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 from chalicelib.channels.policy import CHANNELS, CHANNELS_BY_LEVEL, filter_policy
 from chalicelib.channels.targets import PartnerDirectory, targets_for
 from devstack.wiring import CHANNEL_QUEUES
-
-TEMPLATE = Path(__file__).resolve().parents[3] / "infra" / "resources.json"
+from infra.channels import resources_template
 
 
 def test_the_default_policy_of_the_design():
@@ -20,7 +16,7 @@ def test_the_default_policy_of_the_design():
 
 
 def test_every_channel_queue_subscription_in_the_template_follows_the_policy():
-    resources = json.loads(TEMPLATE.read_text())["Resources"]
+    resources = resources_template()["Resources"]
     subscriptions = {
         properties["Endpoint"]["Fn::GetAtt"][0]: properties
         for properties in (r["Properties"] for r in resources.values() if r["Type"] == "AWS::SNS::Subscription")
