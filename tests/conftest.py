@@ -27,8 +27,3 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def alert_body(**overrides: Any) -> dict[str, Any]:
     """A valid create body for Sanne, starting now; ``overrides`` replace top-level fields."""
     return sample_alert(**overrides)
-
-
-@pytest.fixture
-def sample_body() -> dict[str, Any]:
-    return alert_body()

@@ -89,7 +89,3 @@ class PhotoStore:
         data = bytes(self._s3.get_object(Bucket=self._bucket, Key=key)["Body"].read())
         self._s3.delete_object(Bucket=self._bucket, Key=key)
         return data
-
-    def pending_uploads(self) -> list[str]:
-        listing = self._s3.list_objects_v2(Bucket=self._bucket, Prefix=UPLOAD_PREFIX)
-        return [item["Key"] for item in listing.get("Contents", [])]

@@ -15,7 +15,7 @@ from chalicelib.adapters.push import TopicMissingError
 from chalicelib.alerts.lifecycle import TERMINAL_STATES
 from chalicelib.channels.base import Asset, Assets, Content, Preview
 from chalicelib.channels.push_topics import PushTopics
-from chalicelib.channels.targets import OWN_AUDIENCES, PartnerTarget, audience_for
+from chalicelib.channels.targets import PartnerTarget, audience_for
 from chalicelib.channels.texts import alert_notification, retraction_notification, sns_message
 from chalicelib.models.alert import Alert, Area, CircleArea, PolygonArea
 from chalicelib.wording import LANGUAGES
@@ -141,9 +141,6 @@ class Reach:
 
     def dump(self) -> str:
         return json.dumps({"national": self.national, "cells": sorted(self.cells)}, separators=(",", ":"))
-
-
-APP_USERS, TEST_DEVICES = OWN_AUDIENCES[NAME]
 
 
 def build(parts: Wiring) -> AppPushChannel:

@@ -161,7 +161,7 @@ def _add(parent: ET.Element, tag: str, text: str | None = None) -> ET.Element:
 
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
-PUBLIC_FEED, SANDBOX_FEED = OWN_AUDIENCES[NAME]
+PUBLIC_FEED = OWN_AUDIENCES[NAME][0]  # the public feed's target (the sandbox feed's is the second)
 SANDBOX_PREFIX = "sandbox/"
 FEEDS = ("", SANDBOX_PREFIX)  # the public feed and the sandbox feed, as prefixes of their files
 CAP_TYPE = "application/cap+xml"
