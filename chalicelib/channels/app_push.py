@@ -16,7 +16,7 @@ from chalicelib.alerts.lifecycle import TERMINAL_STATES
 from chalicelib.channels.base import Asset, Assets, Content, Preview
 from chalicelib.channels.push_topics import PushTopics
 from chalicelib.channels.targets import PartnerTarget, audience_for
-from chalicelib.channels.texts import alert_notification, retraction_notification, sns_message
+from chalicelib.channels.texts import ContentError, alert_notification, retraction_notification, sns_message
 from chalicelib.models.alert import Alert, Area, CircleArea, PolygonArea
 from chalicelib.wording import LANGUAGES
 
@@ -50,6 +50,21 @@ def area_cells(area: Area) -> list[str] | None:
     return None
 
 
+def _message(alert: Alert, title: str, body: str, image: str | None) -> str:
+    """The SNS message with the photo link, or without it where the link would take it past 4 KB.
+
+    The create checks hold the texts to 4 KB without the link; the link is a presigned URL whose length the
+    checks cannot know (in Lambda it carries the role's session token, about a kilobyte). A notification
+    without its image beats none.
+    """
+    try:
+        return sns_message(alert, title, body, image)
+    except ContentError:
+        if image is None:
+            raise
+        return sns_message(alert, title, body, None)
+
+
 class AppPushChannel:
     name = NAME
     needs: frozenset[Asset] = frozenset({"photo_urls"})
@@ -67,7 +82,7 @@ class AppPushChannel:
             image = assets.photo_urls.get("push")
         return {
             "notifications": {lang: {"title": title, "body": body} for lang, (title, body) in notices.items()},
-            "messages": {lang: sns_message(alert, *notices[lang], image) for lang in LANGUAGES},
+            "messages": {lang: _message(alert, *notices[lang], image) for lang in LANGUAGES},
             "attributes": collapse_attributes(alert),
             "cells": area_cells(alert.area),
             "audience": audience_for(alert.status),

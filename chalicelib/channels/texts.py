@@ -63,7 +63,7 @@ def sign_lines(alert: Alert, profile: SignProfile) -> list[str]:
     """The DRIP text: the banner, the child's name, where (if room), whom to call."""
     name = _name_lines(alert.child.name, profile)
     call = f"BEL {alert.contact.phone}"
-    phone = [call] if len(call) <= profile.chars else wrap(alert.contact.phone, profile.chars)
+    phone = [call] if len(call) <= profile.chars else wrap(alert.contact.phone, profile.chars, "/contact/phone")
     banner = wrap(BANNERS[alert.level], profile.chars)
     required = len(banner) + len(name) + len(phone)
     if required > profile.lines:
@@ -71,7 +71,10 @@ def sign_lines(alert: Alert, profile: SignProfile) -> list[str]:
             f"does not fit the road signs ({profile.lines} lines of {profile.chars} characters) with banner and phone",
             "/child/name",
         )
-    place = wrap(abbreviate(alert.last_seen.place, profile.chars), profile.chars)
+    try:
+        place = wrap(abbreviate(alert.last_seen.place, profile.chars), profile.chars)
+    except ContentError:
+        place = []  # a word longer than a line (Leidschendam-Voorburg): the place is shown only if room, so not here
     return [*banner, *name, *(place if len(place) <= profile.lines - required else []), *phone]
 
 
@@ -85,12 +88,12 @@ def abbreviate(text: str, chars: int) -> str:
     return shortened
 
 
-def wrap(text: str, chars: int) -> list[str]:
-    """Lines of at most ``chars`` characters, broken between words only."""
+def wrap(text: str, chars: int, pointer: str | None = None) -> list[str]:
+    """Lines of at most ``chars`` characters, broken between words only; ``pointer`` names the field wrapped."""
     lines: list[str] = []
     for word in text.split():
         if len(word) > chars:
-            raise ContentError(f"the word {word!r} is longer than a sign line ({chars} characters)")
+            raise ContentError(f"the word {word!r} is longer than a sign line ({chars} characters)", pointer)
         if lines and len(lines[-1]) + 1 + len(word) <= chars:
             lines[-1] += " " + word
         else:
