@@ -105,10 +105,16 @@ def test_a_place_with_a_word_longer_than_a_sign_line_does_not_refuse_a_kind_alar
 
 
 def test_a_place_the_sign_cannot_show_is_left_off_its_lines():
-    from chalicelib.channels.texts import SignProfile, sign_lines
-    from tests.unit.channels.test_text_fitting import alert as an_alert
+    from datetime import datetime, timezone
 
-    subject = an_alert(last_seen={"at": "2026-11-28T15:00:00+01:00", "place": "Leidschendam-Voorburg"})
+    from chalicelib.alerts import lifecycle
+    from chalicelib.channels.texts import SignProfile, sign_lines
+    from chalicelib.models.alert import AlertCreate
+    from chalicelib.models.validation import parse_model
+
+    seen = {"at": "2026-11-28T15:00:00+01:00", "place": "Leidschendam-Voorburg"}
+    created = parse_model(AlertCreate, alert_body(last_seen=seen))
+    subject = lifecycle.new_alert(created, "0f8fad5b-d9cb-469f-a165-70867728950e", datetime.now(timezone.utc))
     assert sign_lines(subject, SignProfile(4, 20)) == ["KIND ALARM", "SANNE DE VRIES", "BEL 0800-6070"]
 
 
