@@ -19,6 +19,7 @@ from devstack.resources import deploy_resources
 from devstack.runner import EventRunner
 from devstack.sink import PartnerSink
 from devstack.wiring import event_runner, function_environment
+from tests.conftest import alert_body
 
 
 def reset_process_caches() -> None:
@@ -74,3 +75,23 @@ def send(client: Client, method: str, path: str, body: Any = None, **headers: st
     payload = body if isinstance(body, (str, bytes)) or body is None else json.dumps(body)
     all_headers = {"content-type": "application/json", **headers} if payload is not None else headers
     return getattr(client.http, method.lower())(path, headers=all_headers, body=payload)
+
+
+def create(
+    client: Client,
+    fan_out: FanOut | None = None,
+    *,
+    body: dict[str, Any] | None = None,
+    expect: int = 201,
+    **overrides: Any,
+) -> dict[str, Any]:
+    """``POST /alerts`` with ``body``, or the sample body with ``overrides`` (top-level fields); the alert answered.
+
+    The answer must be ``expect``: 201 for a new alert, 200 for one its reference already names. With
+    ``fan_out``, everything after the API (stream, dispatcher, channels, partners) has run too.
+    """
+    response = send(client, "POST", "/alerts", alert_body(**overrides) if body is None else body)
+    assert response.status_code == expect, response.body
+    if fan_out is not None:
+        fan_out.runner.drain()
+    return dict(json.loads(response.body))

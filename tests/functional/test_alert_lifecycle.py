@@ -16,23 +16,15 @@ from PIL import Image
 
 from chalicelib.adapters.alert_table import AlertTable
 from chalicelib.adapters.clients import dynamodb_client
-from chalicelib.alerts import lifecycle
 from chalicelib.alerts.service import AlertService, audit_record
 from chalicelib.clock import utc_now
 from chalicelib.config import get_settings
 from chalicelib.geo.areas import load_service_area
-from chalicelib.models.alert import AlertCreate
 from chalicelib.models.audit import UNATTRIBUTED
 from chalicelib.models.photos import RENDITION_NAMES
 from chalicelib.wiring import reset, wiring
-from tests.conftest import alert_body
-from tests.functional.conftest import send
-
-
-def created(client, body: dict[str, Any] | None = None) -> dict[str, Any]:
-    response = send(client, "POST", "/alerts", body or alert_body())
-    assert response.status_code == 201, response.body
-    return json.loads(response.body)
+from tests.conftest import alert, alert_body
+from tests.functional.conftest import create, send
 
 
 def problem(response) -> dict[str, Any]:
@@ -53,7 +45,7 @@ def test_create_returns_the_alert_with_its_links(client):
 
 
 def test_read_returns_what_was_created_with_deliveries(client):
-    alert = created(client)
+    alert = create(client)
     response = send(client, "GET", f"/alerts/{alert['id']}")
     body = json.loads(response.body)
     assert response.status_code == 200
@@ -63,7 +55,7 @@ def test_read_returns_what_was_created_with_deliveries(client):
 
 
 def test_the_stored_item_is_typed_for_the_console(client, aws):
-    alert = created(client)
+    alert = create(client)
     item = boto3.client("dynamodb").get_item(
         TableName=aws["AlertsTableName"], Key={"pk": {"S": f"ALERT#{alert['id']}"}, "sk": {"S": "ALERT"}}
     )["Item"]
@@ -73,11 +65,11 @@ def test_the_stored_item_is_typed_for_the_console(client, aws):
 
 
 def test_the_same_reference_returns_the_same_alert(client):
-    first = created(client)
+    first = create(client)
     again = send(client, "POST", "/alerts", alert_body())
     assert again.status_code == 200
     assert json.loads(again.body)["id"] == first["id"]
-    other = created(client, alert_body(reference="BN-2026-000124"))
+    other = create(client, reference="BN-2026-000124")
     assert other["id"] != first["id"]
 
 
@@ -132,7 +124,7 @@ def test_concurrent_retries_of_one_create_make_one_alert(aws):
 
 
 def test_update_with_the_current_version_bumps_it(client):
-    alert = created(client)
+    alert = create(client)
     response = send(
         client,
         "PATCH",
@@ -150,14 +142,14 @@ def test_update_with_the_current_version_bumps_it(client):
 
 
 def test_update_without_if_match_is_428(client):
-    alert = created(client)
+    alert = create(client)
     response = send(client, "PATCH", f"/alerts/{alert['id']}", {"contact": {"phone": "112"}})
     assert response.status_code == 428
     assert problem(response)["errors"][0]["header"] == "If-Match"
 
 
 def test_update_with_a_stale_version_is_412_and_changes_nothing(client):
-    alert = created(client)
+    alert = create(client)
     path = f"/alerts/{alert['id']}"
     assert send(client, "PATCH", path, {"contact": {"phone": "112"}}, **{"If-Match": '"1"'}).status_code == 200
     stale = send(client, "PATCH", path, {"contact": {"phone": "0800-1234"}}, **{"If-Match": '"1"'})
@@ -169,7 +161,7 @@ def test_update_with_a_stale_version_is_412_and_changes_nothing(client):
 
 
 def test_an_update_that_changes_nothing_keeps_the_version(client):
-    alert = created(client)
+    alert = create(client)
     response = send(
         client, "PATCH", f"/alerts/{alert['id']}", {"contact": {"phone": "0800-6070"}}, **{"If-Match": '"1"'}
     )
@@ -179,7 +171,7 @@ def test_an_update_that_changes_nothing_keeps_the_version(client):
 
 def test_a_lost_race_between_read_and_write_is_412(client, monkeypatch):
     # Given another writer that changes the alert between our read and our conditional write
-    alert = created(client)
+    alert = create(client)
     service = wiring().alert_service
     store = service._store
     original_replace = store.replace
@@ -196,7 +188,7 @@ def test_a_lost_race_between_read_and_write_is_412(client, monkeypatch):
 
 
 def test_cancel_is_terminal_and_repeatable(client):
-    alert = created(client)
+    alert = create(client)
     path = f"/alerts/{alert['id']}"
     first = send(client, "POST", f"{path}/cancel", {"reason": "found"})
     body = json.loads(first.body)
@@ -208,7 +200,7 @@ def test_cancel_is_terminal_and_repeatable(client):
 
 
 def test_changes_after_cancel_are_409(client):
-    alert = created(client)
+    alert = create(client)
     path = f"/alerts/{alert['id']}"
     send(client, "POST", f"{path}/cancel", {"reason": "found"})
     response = send(client, "PATCH", path, {"contact": {"phone": "112"}}, **{"If-Match": '"2"'})
@@ -218,7 +210,7 @@ def test_changes_after_cancel_are_409(client):
 
 
 def test_cancel_honours_if_match_when_given(client):
-    alert = created(client)
+    alert = create(client)
     path = f"/alerts/{alert['id']}/cancel"
     assert send(client, "POST", path, {"reason": "found"}, **{"If-Match": '"5"'}).status_code == 412
     assert send(client, "POST", path, {"reason": "found"}, **{"If-Match": '"1"'}).status_code == 200
@@ -226,7 +218,7 @@ def test_cancel_honours_if_match_when_given(client):
 
 def test_cancel_wins_over_a_concurrent_update(client, monkeypatch):
     # Given an update that lands between the cancel's read and its write
-    alert = created(client)
+    alert = create(client)
     service = wiring().alert_service
     store = service._store
     original_replace = store.replace
@@ -273,16 +265,15 @@ def test_an_unexpected_failure_is_a_problem_without_details(client, monkeypatch)
 def test_a_create_retried_after_its_answer_was_lost_is_still_the_create(aws):
     # Given a create whose transaction landed but whose answer never came back (the SDK then retries it)
     table = AlertTable(dynamodb_client(), aws["AlertsTableName"])
-    request = AlertCreate.model_validate_json(json.dumps(alert_body(reference="BN-LOST-ANSWER")))
-    alert = lifecycle.new_alert(request, str(uuid.uuid4()), utc_now())
-    audit = audit_record(alert, "created", UNATTRIBUTED)
-    assert table.insert(alert, audit) == (alert, True)
+    first = alert(alert_id=str(uuid.uuid4()), at=utc_now(), reference="BN-LOST-ANSWER")
+    audit = audit_record(first, "created", UNATTRIBUTED)
+    assert table.insert(first, audit) == (first, True)
     # When the same write arrives again
-    stored, created = table.insert(alert, audit)
+    stored, created = table.insert(first, audit)
     # Then it is still this create, not a repeat of someone else's
-    assert (stored.id, created) == (alert.id, True)
+    assert (stored.id, created) == (first.id, True)
     # While a different alert with that reference is a repeat
-    other = alert.model_copy(update={"id": str(uuid.uuid4())})
+    other = first.model_copy(update={"id": str(uuid.uuid4())})
     assert table.insert(other, audit_record(other, "created", UNATTRIBUTED)) == (stored, False)
 
 
@@ -302,7 +293,7 @@ def test_a_create_without_expires_at_runs_the_default_lifetime(client):
     # Given a create that names no end
     start = datetime.now(UTC)
     # When it is sent
-    alert = created(client, without_expiry())
+    alert = create(client, body=without_expiry())
     # Then the alert runs DEFAULT_ALERT_HOURS (24) and the answer says until when
     assert ends_in(alert, start + timedelta(hours=24), datetime.now(UTC) + timedelta(hours=24)) == (True, True)
     assert json.loads(send(client, "GET", f"/alerts/{alert['id']}").body)["expires_at"] == alert["expires_at"]
@@ -316,7 +307,7 @@ def test_the_default_lifetime_is_a_setting_within_the_longest(client, monkeypatc
     reset()
     start = datetime.now(UTC)
     # When a create names no end, then it runs that long
-    alert = created(client, without_expiry())
+    alert = create(client, body=without_expiry())
     assert ends_in(alert, start + timedelta(hours=hours), datetime.now(UTC) + timedelta(hours=hours)) == (True, True)
     reset()
 
@@ -334,7 +325,7 @@ def stored_photo_objects(aws: dict[str, str]) -> list[str]:
 
 def test_a_known_reference_with_another_photo_stores_nothing(client, aws):
     # Given an alert created with a photo
-    first = created(client, alert_body(reference="BN-PHOTO-1", photo=inline_jpeg((90, 80, 70))))
+    first = create(client, reference="BN-PHOTO-1", photo=inline_jpeg((90, 80, 70)))
     photo_id = first["photo"]["id"]
     assert len(stored_photo_objects(aws)) == len(RENDITION_NAMES)
     # When the same reference comes again with another photo
@@ -348,7 +339,7 @@ def test_a_known_reference_with_another_photo_stores_nothing(client, aws):
 
 def test_a_create_that_loses_its_reference_to_a_concurrent_one_removes_its_photo(client, aws, monkeypatch):
     # Given an alert with a photo, and a second create of its reference that looked it up before it was written
-    first = created(client, alert_body(reference="BN-PHOTO-2", photo=inline_jpeg((90, 80, 70))))
+    first = create(client, reference="BN-PHOTO-2", photo=inline_jpeg((90, 80, 70)))
     monkeypatch.setattr(wiring().alert_service._store, "find_by_reference", lambda reference: None)
     # When that second create, with another photo, reaches the table
     again = send(client, "POST", "/alerts", alert_body(reference="BN-PHOTO-2", photo=inline_jpeg((20, 160, 40))))
@@ -365,7 +356,7 @@ def test_a_retried_create_whose_write_landed_keeps_its_photo(client, aws, monkey
     ids = iter([str(uuid.uuid4())] * 2)
     monkeypatch.setattr(service, "_new_id", lambda: next(ids))
     body = alert_body(reference="BN-PHOTO-3", photo=inline_jpeg((90, 80, 70)))
-    first = created(client, body)
+    first = create(client, body=body)
     # When the same create arrives again (the table sees its own write)
     again = send(client, "POST", "/alerts", body)
     # Then it is still the create, and its photo stays

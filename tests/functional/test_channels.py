@@ -14,13 +14,7 @@ from PIL import Image
 from chalicelib.wiring import reset
 from devstack.sink import Misbehaviour
 from tests.conftest import alert_body
-from tests.functional.conftest import FanOut, send
-
-
-def create(client, **overrides: Any) -> dict[str, Any]:
-    response = send(client, "POST", "/alerts", alert_body(**overrides))
-    assert response.status_code == 201, response.body
-    return json.loads(response.body)
+from tests.functional.conftest import FanOut, create, send
 
 
 def deliveries(client, alert_id: str) -> dict[str, Any]:

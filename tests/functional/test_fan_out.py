@@ -14,14 +14,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 import app as api
 from devstack.sink import Misbehaviour
-from tests.conftest import alert_body
-from tests.functional.conftest import FanOut, send
-
-
-def create(client, **overrides: Any) -> dict[str, Any]:
-    response = send(client, "POST", "/alerts", alert_body(**overrides))
-    assert response.status_code == 201, response.body
-    return json.loads(response.body)
+from tests.functional.conftest import FanOut, create, send
 
 
 def read(client, alert_id: str) -> dict[str, Any]:

@@ -18,15 +18,8 @@ from botocore.exceptions import ClientError
 from chalicelib.adapters.clients import dynamodb_client, sns_client
 from chalicelib.channels.policy import CHANNELS
 from devstack.sink import Misbehaviour
-from tests.conftest import alert_body
-from tests.functional.conftest import FanOut, send
+from tests.functional.conftest import FanOut, create, send
 from tests.functional.test_app_push import PREFIX, UTRECHT, published, register
-
-
-def create(client, **overrides: Any) -> dict[str, Any]:
-    response = send(client, "POST", "/alerts", alert_body(**overrides))
-    assert response.status_code == 201, response.body
-    return dict(json.loads(response.body))
 
 
 def deliveries(client, alert_id: str) -> dict[str, dict[str, Any]]:

@@ -17,7 +17,7 @@ from chalicelib.config import get_settings
 from chalicelib.models.audit import Actor
 from chalicelib.wiring import wiring
 from tests.conftest import alert_body
-from tests.functional.conftest import send
+from tests.functional.conftest import create, send
 from tests.functional.test_cap_ingest import NOW, cap_alert, dutch_info, post_cap, problem
 
 LATER = (datetime.now(timezone.utc) + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%S+00:00")
@@ -112,7 +112,7 @@ def test_a_create_whose_reference_is_an_alert_of_another_status_is_refused(clien
 
 def store_as_before_the_xml_rule(client, name: str) -> dict[str, Any]:
     """An active alert as the API stored it before text XML cannot carry was refused (9b3064d)."""
-    created = json.loads(send(client, "POST", "/alerts", alert_body()).body)
+    created = create(client)
     table = get_settings().alerts_table
     item = boto3.client("dynamodb").get_item(TableName=table, Key=alert_key(created["id"]))["Item"]
     item["child"]["M"]["name"] = {"S": name}
@@ -138,7 +138,7 @@ def test_an_alert_stored_before_the_xml_rule_can_still_be_read_cancelled_and_exp
 def test_one_alert_stored_before_the_xml_rule_does_not_stop_every_other_from_expiring(client, aws, monkeypatch):
     # Given an alert stored before the rule and another one
     store_as_before_the_xml_rule(client, "Sanne\ufdd0")
-    other = json.loads(send(client, "POST", "/alerts", alert_body(reference="BN-OTHER")).body)
+    other = create(client, reference="BN-OTHER")
     # When the expiry runs after both have ended
     service = wiring().alert_service
     monkeypatch.setattr(service, "_clock", lambda: datetime.now(timezone.utc) + timedelta(days=30))

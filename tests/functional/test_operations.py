@@ -11,13 +11,12 @@ import pytest
 
 from chalicelib.adapters.alert_table import AlertTable
 from chalicelib.adapters.clients import dynamodb_client
-from chalicelib.alerts import lifecycle
 from chalicelib.alerts.service import audit_record
 from chalicelib.channels.policy import CHANNELS
 from chalicelib.clock import utc_now
-from chalicelib.models.alert import Alert, AlertCreate
+from chalicelib.models.alert import Alert
 from chalicelib.models.audit import UNATTRIBUTED
-from tests.conftest import alert_body
+from tests.conftest import alert, alert_body
 from tests.functional.conftest import FanOut, send
 
 
@@ -32,10 +31,9 @@ def values(output: str, name: str) -> list[tuple[str, float]]:
 
 
 def stored_minutes_ago(table: str, minutes: int, **overrides: Any) -> Alert:
-    request = AlertCreate.model_validate_json(json.dumps(alert_body(**overrides)))
-    alert = lifecycle.new_alert(request, str(uuid.uuid4()), utc_now() - timedelta(minutes=minutes))
-    AlertTable(dynamodb_client(), table).insert(alert, audit_record(alert, "created", UNATTRIBUTED))
-    return alert
+    stored = alert(alert_id=str(uuid.uuid4()), at=utc_now() - timedelta(minutes=minutes), **overrides)
+    AlertTable(dynamodb_client(), table).insert(stored, audit_record(stored, "created", UNATTRIBUTED))
+    return stored
 
 
 def watch(client: Any) -> dict[str, Any]:

@@ -6,7 +6,6 @@ import base64
 import io
 import json
 import math
-from typing import Any
 
 import boto3
 import pytest
@@ -15,7 +14,7 @@ from PIL import Image
 
 from chalicelib.models.photos import RENDITION_NAMES
 from tests.conftest import alert_body
-from tests.functional.conftest import send
+from tests.functional.conftest import create, send
 
 GPS = {1: "N", 2: (52.0, 5.0, 21.8), 3: "E", 4: (5.0, 6.0, 36.4)}
 
@@ -38,15 +37,9 @@ def objects(aws: dict[str, str], prefix: str = "photos/") -> list[str]:
     return sorted(item["Key"] for item in listing.get("Contents", []))
 
 
-def created(client, **overrides: Any) -> dict[str, Any]:
-    response = send(client, "POST", "/alerts", alert_body(**overrides))
-    assert response.status_code in (200, 201), response.body
-    return json.loads(response.body)
-
-
 def test_an_inline_photo_is_stored_clean_private_and_linked(client, aws):
     # Given a create with a phone photo (sideways, with GPS)
-    alert = created(client, photo=inline(phone_jpeg()))
+    alert = create(client, photo=inline(phone_jpeg()))
     photo_id = alert["photo"]["id"]
     # Then every rendition is in the bucket, encrypted, without any metadata
     keys = objects(aws)
@@ -71,8 +64,8 @@ def test_an_inline_photo_is_stored_clean_private_and_linked(client, aws):
 
 
 def test_a_retried_create_with_a_photo_stores_it_once(client, aws):
-    first = created(client, photo=inline(phone_jpeg()))
-    again = created(client, photo=inline(phone_jpeg()))
+    first = create(client, photo=inline(phone_jpeg()))
+    again = create(client, expect=200, photo=inline(phone_jpeg()))
     assert again["id"] == first["id"]
     assert again["photo"]["id"] == first["photo"]["id"]
     assert len(objects(aws)) == len(RENDITION_NAMES)
@@ -168,7 +161,7 @@ def test_a_large_photo_goes_through_a_presigned_upload(client, aws, fan_out):
     # Then the upload is processed and removed, and an alert can name the photo
     assert objects(aws, "uploads/") == []
     assert len(objects(aws, f"photos/{photo_id}/")) == len(RENDITION_NAMES)
-    alert = created(client, photo_id=photo_id)
+    alert = create(client, photo_id=photo_id)
     assert alert["photo"]["id"] == photo_id
 
 
@@ -198,7 +191,7 @@ def test_an_upload_too_large_to_decode_is_rejected_and_an_alert_naming_it_is_tol
 
 def test_newsrooms_get_the_photo_link_and_cancel_deletes_the_photo(client, aws, fan_out):
     # Given a delivered alert with a photo
-    alert = created(client, photo=inline(phone_jpeg()))
+    alert = create(client, photo=inline(phone_jpeg()))
     fan_out.runner.drain()
     photo_url = fan_out.sink.deliveries("anp")[0]["payload"]["alert"]["photo_url"]
     assert f"photos/{alert['photo']['id']}/master.jpg" in photo_url
@@ -213,7 +206,7 @@ def test_newsrooms_get_the_photo_link_and_cancel_deletes_the_photo(client, aws, 
 
 
 def test_replacing_the_photo_deletes_the_old_one(client, aws):
-    alert = created(client, photo=inline(phone_jpeg(orientation=1)))
+    alert = create(client, photo=inline(phone_jpeg(orientation=1)))
     old = alert["photo"]["id"]
     response = send(
         client, "PATCH", f"/alerts/{alert['id']}", {"photo": inline(phone_jpeg(orientation=3))}, **{"If-Match": '"1"'}
@@ -232,7 +225,7 @@ def test_replacing_the_photo_deletes_the_old_one(client, aws):
     ("channel", "size"), [("social_media", (1200, 675)), ("station_screens", (1920, 1080)), ("road_signs", (480, 270))]
 )
 def test_visual_channels_preview_as_png(client, aws, channel, size):
-    alert = created(client, photo=inline(phone_jpeg()))
+    alert = create(client, photo=inline(phone_jpeg()))
     response = client.http.get(f"/alerts/{alert['id']}/previews/{channel}", headers={"accept": "image/png"})
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "image/png"
@@ -241,14 +234,14 @@ def test_visual_channels_preview_as_png(client, aws, channel, size):
 
 
 def test_news_media_previews_as_its_payload(client, aws):
-    alert = created(client)
+    alert = create(client)
     response = send(client, "GET", f"/alerts/{alert['id']}/previews/news_media")
     assert response.status_code == 200
     assert json.loads(response.body)["alert"]["child"]["name"] == "Sanne de Vries"
 
 
 def test_no_preview_for_a_channel_the_level_does_not_use_or_a_closed_alert(client, aws):
-    alert = created(client, level="vermist_kind")
+    alert = create(client, level="vermist_kind")
     response = send(client, "GET", f"/alerts/{alert['id']}/previews/road_signs")
     assert response.status_code == 404
     assert "does not carry vermist_kind" in json.loads(response.body)["detail"]
@@ -258,7 +251,7 @@ def test_no_preview_for_a_channel_the_level_does_not_use_or_a_closed_alert(clien
 
 
 def test_a_photo_gone_from_the_bucket_previews_without_it(client, aws):
-    alert = created(client, photo=inline(phone_jpeg()))
+    alert = create(client, photo=inline(phone_jpeg()))
     s3 = boto3.client("s3")
     for key in objects(aws):
         s3.delete_object(Bucket=aws["PhotosBucketName"], Key=key)
@@ -295,7 +288,7 @@ def test_the_upload_function_ignores_s3_test_events_and_strays(client, aws):
 
 
 def test_app_push_previews_its_notifications_and_cap_feed_its_message(client, aws):
-    alert = created(client)
+    alert = create(client)
     response = send(client, "GET", f"/alerts/{alert['id']}/previews/app_push")
     assert response.status_code == 200
     shown = json.loads(response.body)

@@ -13,7 +13,8 @@ from PIL import Image
 
 import app as api
 from tests.conftest import alert_body
-from tests.functional.test_photos import created, inline, phone_jpeg
+from tests.functional.conftest import create
+from tests.functional.test_photos import inline, phone_jpeg
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
 
@@ -21,7 +22,7 @@ BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,imag
 @pytest.mark.parametrize("accept", [None, "", "*/*", "image/*", "image/png", "image/png;q=0.8", BROWSER])
 def test_an_image_preview_is_a_png_for_every_client_that_takes_one(client, aws, accept):
     # Given an alert with a photo
-    alert = created(client, photo=inline(phone_jpeg()))
+    alert = create(client, photo=inline(phone_jpeg()))
     # When a client that accepts any type (or images, or PNG) asks for a visual channel's preview
     headers = {} if accept is None else {"accept": accept}
     response = client.http.get(f"/alerts/{alert['id']}/previews/social_media", headers=headers)
@@ -34,7 +35,7 @@ def test_an_image_preview_is_a_png_for_every_client_that_takes_one(client, aws, 
 
 @pytest.mark.parametrize("accept", ["application/json", "text/html", "image/jpeg", "image/png;q=0, */*", "garbage"])
 def test_a_client_that_takes_no_png_gets_406_saying_to_ask_for_one(client, aws, accept):
-    alert = created(client)
+    alert = create(client)
     response = client.http.get(f"/alerts/{alert['id']}/previews/station_screens", headers={"accept": accept})
     assert response.status_code == 406
     assert response.headers["Content-Type"] == "application/problem+json"
@@ -45,7 +46,7 @@ def test_a_client_that_takes_no_png_gets_406_saying_to_ask_for_one(client, aws, 
 
 
 def test_a_text_preview_negotiates_the_same_way(client, aws):
-    alert = created(client)
+    alert = create(client)
     path = f"/alerts/{alert['id']}/previews/cap_feed"
     assert client.http.get(path).status_code == 200
     assert client.http.get(path, headers={"accept": "application/*"}).status_code == 200

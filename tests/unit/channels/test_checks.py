@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 import pytest
 
-from chalicelib.alerts import lifecycle
 from chalicelib.channels import checks
 from chalicelib.channels.texts import SignProfile
 from chalicelib.errors import InvalidAlertError
-from chalicelib.models.alert import Alert, AlertCreate
-from chalicelib.models.validation import parse_model
-from tests.conftest import alert_body
-
-NOW = datetime(2026, 11, 28, 15, 0, tzinfo=timezone.utc)
+from chalicelib.models.alert import Alert
+from tests.conftest import alert
 
 
 def _alert(level: str, name: str, headline: str) -> Alert:
     """The sample alert with another name and headline, unvalidated: the checks see what a channel would."""
-    body = alert_body(level=level, child={"name": "Sanne", "age": 9})
-    base = lifecycle.new_alert(parse_model(AlertCreate, body), "0b1c2d3e-4f50-4617-8a9b-0c1d2e3f4a5b", NOW)
+    base = alert(alert_id="0b1c2d3e-4f50-4617-8a9b-0c1d2e3f4a5b", level=level, child={"name": "Sanne", "age": 9})
     return base.model_copy(
         update={
             "child": base.child.model_copy(update={"name": name}),

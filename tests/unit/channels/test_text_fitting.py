@@ -2,30 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Any
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from twitter_text import parse_tweet
 
-from chalicelib.alerts import lifecycle
 from chalicelib.channels.texts import ContentError, SignProfile, abbreviate, post_text, sign_lines, wrap
-from chalicelib.models.alert import Alert, AlertCreate
-from chalicelib.models.validation import parse_model
-from tests.conftest import alert_body
+from tests.conftest import alert
 
-NOW = datetime(2026, 11, 28, 15, 0, tzinfo=timezone.utc)
 LONG_NAME = "Maria-Louisa Anaïs Zoë Daniëlle van den Heuvel-Wolfeschlegelsteinhausen"
 LONG_TEXT = (
     "Laatst gezien bij station Amsterdam Bijlmer ArenA 🚉 met een groene rugzak 🎒, een blauwe jas en een rode muts; "
     "zie https://www.politie.nl/vermist/2026/sanne-de-vries-utrecht-centraal voor foto's en meer informatie. " * 2
 )
-
-
-def alert(**overrides: Any) -> Alert:
-    return lifecycle.new_alert(parse_model(AlertCreate, alert_body(**overrides)), "a-1", NOW)
 
 
 CASES = {
