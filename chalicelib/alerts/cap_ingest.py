@@ -416,9 +416,7 @@ class CapIngest:
             return None
 
     def _by_reference(self, identifier: str) -> Alert | None:
-        # "kindalarm-" names our own messages: one that is not of OWN_IDENTIFIER's form names nothing.
-        could_be = REFERENCE.match(identifier) and not identifier.startswith("kindalarm-")
-        return self._alerts.find_by_reference(identifier) if could_be else None
+        return self._alerts.find_by_reference(identifier) if REFERENCE.match(identifier) else None
 
 
 def _translated(action: Callable[[], T], document: CapDocument, named_version: int | None = None) -> T:

@@ -368,9 +368,7 @@ def test_a_child_age_that_is_no_number_is_named(client, aws, age):
     assert [error["pointer"] for error in problem(response)["errors"]] == ["/alert/info/0/parameter/childAge"]
 
 
-@pytest.mark.parametrize(
-    "identifier", ["x" * 3000, "NL&amp;BN", "kindalarm-0f8fad5b-d9cb-469f-a165-70867728950e-v99999999999"]
-)
+@pytest.mark.parametrize("identifier", ["x" * 3000, "NL&amp;BN"])
 def test_references_that_name_nothing_we_know_are_refused(client, aws, monkeypatch, identifier):
     # Given the alert table, which in DynamoDB refuses keys over 2,048 bytes with an error (moto does not)
     store = wiring().alert_service._store

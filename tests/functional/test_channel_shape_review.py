@@ -194,11 +194,6 @@ def test_a_usual_push_keeps_its_photo_link_where_links_carry_a_session_token(cli
     assert LAMBDA_SESSION_TOKEN[:20] in push["image_url"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="8d09b5b stopped looking up any 'kindalarm-' identifier (chalicelib/alerts/cap_ingest.py _by_reference, "
-    "outside this review's files); a Burgernet reference may start so (Reference admits it)",
-)
 def test_a_cap_cancel_finds_an_alert_whose_burgernet_reference_starts_with_kindalarm(client, aws):
     from tests.functional.test_cap_ingest import NOW, cap_alert, dutch_info, post_cap
 
