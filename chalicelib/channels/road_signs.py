@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import base64
-import json
 from typing import TYPE_CHECKING
 
 from chalicelib.alerts.lifecycle import TERMINAL_STATES
-from chalicelib.channels.base import Asset, Assets, Content, Preview, alert_summary, png_of, visual
+from chalicelib.channels.base import Asset, Assets, Content, Preview, alert_summary, visual
 from chalicelib.channels.texts import SignProfile, sign_lines
-from chalicelib.channels.webhook_channel import Secrets, Sender, WebhookChannel, within_limit
+from chalicelib.channels.webhook_channel import Secrets, Sender, WebhookChannel, image_preview, within_limit
 from chalicelib.models.alert import Alert
 
 if TYPE_CHECKING:
@@ -43,9 +42,7 @@ class RoadSignsChannel(WebhookChannel):
         return within_limit(NAME, payload)
 
     def preview(self, content: Content) -> Preview:
-        if "image_png" not in content:
-            return Preview("application/json", json.dumps(content, ensure_ascii=False))
-        return Preview("image/png", png_of(base64.b64decode(content["image_png"])))
+        return image_preview(content, "image_png")
 
 
 def build(parts: Wiring) -> RoadSignsChannel:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import base64
-import json
 from typing import TYPE_CHECKING
 
 from chalicelib.alerts.lifecycle import TERMINAL_STATES
-from chalicelib.channels.base import Asset, Assets, Content, Preview, alert_summary, png_of, visual
-from chalicelib.channels.webhook_channel import WebhookChannel, within_limit
+from chalicelib.channels.base import Asset, Assets, Content, Preview, alert_summary, visual
+from chalicelib.channels.webhook_channel import WebhookChannel, image_preview, within_limit
 from chalicelib.models.alert import Alert
 from chalicelib.wording import BANNERS
 
@@ -45,9 +44,7 @@ class StationScreensChannel(WebhookChannel):
         return within_limit(NAME, payload)
 
     def preview(self, content: Content) -> Preview:
-        if "poster_jpeg" not in content:
-            return Preview("application/json", json.dumps(content, ensure_ascii=False))
-        return Preview("image/png", png_of(base64.b64decode(content["poster_jpeg"])))
+        return image_preview(content, "poster_jpeg")
 
 
 def build(parts: Wiring) -> StationScreensChannel:

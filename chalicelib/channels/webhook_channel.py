@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any, Protocol
 
-from chalicelib.channels.base import Content, ContentError
+from chalicelib.channels.base import Content, ContentError, Preview, png_of
 from chalicelib.channels.targets import PartnerTarget
 
 # Partner gateways commonly stop at 256 KB; a poster payload is about 120 KB.
@@ -18,6 +19,13 @@ class Secrets(Protocol):
 
 class Sender(Protocol):
     def send(self, url: str, secret: str, webhook_id: str, payload: dict[str, Any]) -> Any: ...
+
+
+def image_preview(content: Content, field: str) -> Preview:
+    """A visual channel's preview: the picture the partner gets (base64 in ``field``), as PNG; else the payload."""
+    if field not in content:
+        return Preview("application/json", json.dumps(content, ensure_ascii=False))
+    return Preview("image/png", png_of(base64.b64decode(content[field])))
 
 
 def within_limit(name: str, payload: Content) -> Content:
