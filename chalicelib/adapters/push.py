@@ -7,7 +7,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.adapters.webhooks import PartnerError
+from chalicelib.adapters.failures import PartnerError
 
 _EXISTING_ENDPOINT = re.compile(r"Endpoint (arn:\S+) already exists")
 

@@ -11,7 +11,7 @@ from urllib.parse import quote, urlencode
 
 import urllib3
 
-from chalicelib.adapters.webhooks import PartnerError
+from chalicelib.adapters.failures import PartnerError
 
 GRAPH_VERSION = "v21.0"
 # How far back an account's posts are searched for our own: far more than the police post between two retries.

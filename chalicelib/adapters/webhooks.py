@@ -10,13 +10,7 @@ from typing import Any
 import urllib3
 from standardwebhooks.webhooks import Webhook
 
-
-class PartnerError(Exception):
-    """The partner did not accept the delivery; worth retrying later."""
-
-    def __init__(self, detail: str, retry_after: float | None = None) -> None:
-        super().__init__(detail)
-        self.retry_after = retry_after
+from chalicelib.adapters.failures import PartnerError
 
 
 @dataclass(frozen=True)

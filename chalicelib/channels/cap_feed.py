@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from chalicelib.adapters.webhooks import PartnerError
+from chalicelib.adapters.failures import PartnerError
 from chalicelib.alerts.lifecycle import TERMINAL_STATES
 from chalicelib.channels.base import Asset, Assets, Content, Preview
 from chalicelib.channels.targets import OWN_AUDIENCES, PartnerTarget, audience_for

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from chalicelib.adapters.webhooks import PartnerError
+from chalicelib.adapters.failures import PartnerError
 from chalicelib.alerts.lifecycle import TERMINAL_STATES
 from chalicelib.alerts.store import StaleWriteError
 from chalicelib.channels.base import Asset, Assets, Channel, Content, ContentError

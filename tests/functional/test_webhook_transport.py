@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.adapters.webhooks import PartnerError, WebhookSender
+from chalicelib.adapters.failures import PartnerError
+from chalicelib.adapters.webhooks import WebhookSender
 from devstack.partners import new_secret
 from devstack.sink import Misbehaviour, PartnerSink
 

@@ -150,6 +150,9 @@ def test_each_channel_function_loads_its_own_channel_and_no_other():
         assert ("h3" in loaded) == (channel == "app_push"), channel
         assert ("chalicelib.adapters.social" in loaded) == (channel == "social_media"), channel
         assert ("PIL" in loaded) == (channel in ("social_media", "road_signs", "station_screens")), channel
+        # The webhook signer only where webhooks go out
+        webhooks = channel in ("news_media", "road_signs", "station_screens")
+        assert ("standardwebhooks" in loaded) == webhooks, channel
 
 
 API_REQUESTS = (

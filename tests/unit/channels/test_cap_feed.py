@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from lxml import etree
 
+from chalicelib.adapters.failures import PartnerError
 from chalicelib.adapters.feed_store import FeedFile
-from chalicelib.adapters.webhooks import PartnerError
 from chalicelib.alerts import lifecycle
 from chalicelib.channels.base import Assets
 from chalicelib.channels.cap_feed import (
