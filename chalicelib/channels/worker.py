@@ -202,7 +202,7 @@ class ChannelWorker:
                 continue
             reference = before.reference if before else None
             settles_at = _settles_at(alert, before)
-            attempts = (before.attempts if before and before.version == alert.version else 0) + 1
+            attempts = _next_attempt(before, alert.version)
             delivery_id = self._delivery_id(alert, target)
             if settles_at is not None and attempts > 1:
                 # Made again after a send that may have landed since the last one: a partner that drops a repeated
@@ -228,7 +228,7 @@ class ChannelWorker:
         for name, before in shown.items():
             if name in audience or (before.version == alert.version and before.state == "retracted"):
                 continue
-            attempts = (before.attempts if before.version == alert.version else 0) + 1
+            attempts = _next_attempt(before, alert.version)
             gone[name] = before.model_copy(
                 update={
                     "state": "failed",
@@ -257,7 +257,7 @@ class ChannelWorker:
 
     def _attempt(self, alert: Alert, step: _Step) -> TargetResult:
         before = step.before
-        attempts = (before.attempts if before and before.version == alert.version else 0) + 1
+        attempts = _next_attempt(before, alert.version)
         reference = step.claimed_reference or (before.reference if before else None)
         pending = TargetResult(
             state=step.pending,
@@ -333,8 +333,7 @@ class ChannelWorker:
 
     def _record(self, alert: Alert, previous: DeliveryRecord | None, outcome: _Outcome) -> DeliveryRecord:
         now = self._clock()
-        same_version = previous is not None and previous.version == alert.version
-        attempts = (previous.attempts if previous and same_version else 0) + 1
+        attempts = _next_attempt(previous, alert.version)
         delivered = outcome.state in ("delivered", "retracted")
         return DeliveryRecord(
             alert_id=alert.id,
@@ -378,6 +377,11 @@ def _result_of(
     return pending.model_copy(
         update={"state": "failed", "detail": detail, "retry_after": retry_after, "updated_at": clock()}
     )
+
+
+def _next_attempt(before: TargetResult | DeliveryRecord | None, version: int) -> int:
+    """Attempts count per version: a newer version starts again at 1."""
+    return (before.attempts if before is not None and before.version == version else 0) + 1
 
 
 def _settles_at(alert: Alert, before: TargetResult | None) -> datetime | None:

@@ -13,7 +13,7 @@ from chalice.test import Client
 from moto import mock_aws
 
 import app as api
-from chalicelib.wiring import reset
+from chalicelib.wiring import reset, wiring
 from devstack.partners import local_partners, store_secrets
 from devstack.resources import deploy_resources
 from devstack.runner import EventRunner
@@ -33,6 +33,21 @@ def aws() -> Iterator[dict[str, str]]:
         reset_process_caches()
         yield deploy_resources("local", boto3.session.Session())
     reset_process_caches()
+
+
+@pytest.fixture
+def reference_lookups(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every reference the alert table is asked for (each one a DynamoDB read before the answer)."""
+    store = wiring().alert_service._store
+    looked_up: list[str] = []
+    original = store.find_by_reference
+
+    def find_by_reference(reference: str) -> Any:
+        looked_up.append(reference)
+        return original(reference)
+
+    monkeypatch.setattr(store, "find_by_reference", find_by_reference)
+    return looked_up
 
 
 @pytest.fixture

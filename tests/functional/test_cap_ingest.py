@@ -11,7 +11,6 @@ import pytest
 
 from chalicelib.channels.cap_feed import CAP_NS
 from chalicelib.models.photos import RENDITION_NAMES
-from chalicelib.wiring import wiring
 from tests.conftest import alert_body
 from tests.functional.conftest import send
 
@@ -369,17 +368,9 @@ def test_a_child_age_that_is_no_number_is_named(client, aws, age):
 
 
 @pytest.mark.parametrize("identifier", ["x" * 3000, "NL&amp;BN"])
-def test_references_that_name_nothing_we_know_are_refused(client, aws, monkeypatch, identifier):
+def test_references_that_name_nothing_we_know_are_refused(client, reference_lookups, identifier):
     # Given the alert table, which in DynamoDB refuses keys over 2,048 bytes with an error (moto does not)
-    store = wiring().alert_service._store
-    looked_up: list[str] = []
-    original = store.find_by_reference
-
-    def find_by_reference(reference: str) -> Any:
-        looked_up.append(reference)
-        return original(reference)
-
-    monkeypatch.setattr(store, "find_by_reference", find_by_reference)
+    looked_up = reference_lookups
     # When a Cancel names an identifier that no alert can have
     references = f"burgernet@politie.nl,{identifier},{NOW}"
     response = post_cap(client, cap_alert("", identifier="NL-BN-2", msg_type="Cancel", references=references))

@@ -74,17 +74,9 @@ def test_references_naming_two_alerts_are_refused_instead_of_acting_on_one(clien
     assert get_alert(client, second["id"])["state"] == "active"
 
 
-def test_references_name_at_most_a_few_messages_and_are_not_looked_up_one_by_one(client, aws, monkeypatch):
+def test_references_name_at_most_a_few_messages_and_are_not_looked_up_one_by_one(client, reference_lookups):
     # Given the alert table, counting lookups (each one a DynamoDB read: 20,000 of them outlast API Gateway's 29 s)
-    store = wiring().alert_service._store
-    looked_up: list[str] = []
-    original = store.find_by_reference
-
-    def find_by_reference(reference: str) -> Any:
-        looked_up.append(reference)
-        return original(reference)
-
-    monkeypatch.setattr(store, "find_by_reference", find_by_reference)
+    looked_up = reference_lookups
     # When a Cancel's references name 20,000 messages
     references = " ".join(f"burgernet@politie.nl,BN-{n},{NOW}" for n in range(20_000))
     response = post_cap(client, cap_alert("", identifier="NL-BN-2", msg_type="Cancel", references=references))
