@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from chalicelib.adapters.push import TopicMissingError
 from chalicelib.alerts.lifecycle import TERMINAL_STATES
-from chalicelib.channels.base import Asset, Assets, Content, Preview
+from chalicelib.channels.base import Asset, Assets, ChannelDefaults, Content, Preview
 from chalicelib.channels.push_topics import PushTopics
 from chalicelib.channels.targets import PartnerTarget, audience_for
 from chalicelib.channels.texts import ContentError, alert_notification, retraction_notification, sns_message
@@ -65,7 +65,7 @@ def _message(alert: Alert, title: str, body: str, image: str | None) -> str:
         return sns_message(alert, title, body, None)
 
 
-class AppPushChannel:
+class AppPushChannel(ChannelDefaults):
     name = NAME
     needs: frozenset[Asset] = frozenset({"photo_urls"})
 

@@ -16,7 +16,7 @@ from chalicelib.channels.targets import PartnerTarget
 from chalicelib.channels.texts import ContentError
 from chalicelib.models.alert import Alert
 
-__all__ = ["Assets", "Channel", "ContentError", "Preview", "alert_summary"]
+__all__ = ["Assets", "Channel", "ChannelDefaults", "ContentError", "Preview", "alert_summary"]
 
 Asset = Literal["photo", "photo_urls"]
 Content = dict[str, Any]
@@ -37,6 +37,16 @@ class Preview:
     body: bytes | str
 
 
+class ChannelDefaults:
+    """What most channels are: sends that a partner can tell apart (webhook-ids, versioned writes, collapse ids),
+    and a reach that a send does not widen."""
+
+    exclusive_sends = False
+
+    def reach(self, content: Content, shown: str | None) -> str | None:
+        return None
+
+
 def alert_summary(alert: Alert) -> dict[str, Any]:
     """What every partner payload says of the alert itself: which one, which version, how urgent, how real."""
     return {
@@ -52,6 +62,13 @@ class Channel(Protocol):
     name: str
     # The assets ``render`` reads: the worker gathers only these.
     needs: frozenset[Asset]
+    # Partners that take no idempotency key (social platforms): two workers of one version must never send to
+    # one target at once, or the post is made twice.
+    exclusive_sends: bool
+
+    def reach(self, content: Content, shown: str | None) -> str | None:
+        """What to record as shown before a send, should its answer never come (None: what was shown before)."""
+        ...
 
     def render(self, alert: Alert, assets: Assets) -> Content:
         """What the channel shows for this version (or what takes a cancelled or expired alert down). Pure;

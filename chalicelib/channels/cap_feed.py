@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib.adapters.failures import PartnerError
 from chalicelib.alerts.lifecycle import TERMINAL_STATES
-from chalicelib.channels.base import Asset, Assets, Content, Preview
+from chalicelib.channels.base import Asset, Assets, ChannelDefaults, Content, Preview
 from chalicelib.channels.targets import OWN_AUDIENCES, PartnerTarget, audience_for
 from chalicelib.channels.texts import ending
 from chalicelib.models.alert import Alert, CircleArea, PolygonArea
@@ -349,7 +349,7 @@ def _number(stored: FeedFile | None, name: str) -> int:
     return int(value) if value.isdigit() else -1
 
 
-class CapFeedChannel:
+class CapFeedChannel(ChannelDefaults):
     """Writes each version's CAP message and keeps the Atom index of active alerts, per feed (public, sandbox)."""
 
     name = NAME

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from chalicelib.alerts.lifecycle import TERMINAL_STATES
-from chalicelib.channels.base import Asset, Assets, Content, Preview, visual
+from chalicelib.channels.base import Asset, Assets, ChannelDefaults, Content, Preview, visual
 from chalicelib.channels.targets import PartnerTarget
 from chalicelib.channels.texts import ending, post_text, with_link
 from chalicelib.models.alert import Alert
@@ -45,7 +45,7 @@ class OwnPost:
     fragment: str | None
 
 
-class SocialMediaChannel:
+class SocialMediaChannel(ChannelDefaults):
     name = NAME
     needs: frozenset[Asset] = frozenset({"photo"})
     # The platforms take no idempotency key: two functions sending one version at once would post it twice.

@@ -6,7 +6,7 @@ import base64
 import json
 from typing import Any, Protocol
 
-from chalicelib.channels.base import Content, ContentError, Preview, png_of
+from chalicelib.channels.base import ChannelDefaults, Content, ContentError, Preview, png_of
 from chalicelib.channels.targets import PartnerTarget
 
 # Partner gateways commonly stop at 256 KB; a poster payload is about 120 KB.
@@ -35,7 +35,7 @@ def within_limit(name: str, payload: Content) -> Content:
     return payload
 
 
-class WebhookChannel:
+class WebhookChannel(ChannelDefaults):
     """Delivers and retracts by signed webhook; a subclass renders the payloads (``name``, ``needs``, ``render``)."""
 
     def __init__(self, sender: Sender, secrets: Secrets) -> None:

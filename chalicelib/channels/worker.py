@@ -107,9 +107,7 @@ class ChannelWorker:
         self._on_recorded = on_recorded
         self._assets = assets
         self._channel = channel
-        # A channel whose partners take no idempotency key (social platforms): two workers of one version must
-        # never send to one target at once, or the post is made twice.
-        self._exclusive = bool(getattr(channel, "exclusive_sends", False))
+        self._exclusive = channel.exclusive_sends
         self._alerts = alerts
         self._records = records
         self._directory = directory
@@ -178,7 +176,7 @@ class ChannelWorker:
             # A send of an older version that may still land is handed on, so a later retraction waits for it too.
             settles_at = _settles_at(alert, before)
             pending = settles_at if settles_at is not None and settles_at > self._clock() else None
-            claimed = self._claimed_reference(content, reference)
+            claimed = self._channel.reach(content, reference)
             step = _Step(
                 target, before, deliver, "sending", "delivered", delivery_id, pending, self._exclusive, claimed
             )
@@ -284,12 +282,6 @@ class ChannelWorker:
             self._catch_up(alert.id, step.target, result.reference, alert.version)
             raise _Overtaken from None
         return result
-
-    def _claimed_reference(self, content: dict[str, Any], shown: str | None) -> str | None:
-        """A channel whose reach grows with each version (push cells) says before the call what it will have
-        reached, so a retraction covers it even when the answer is lost."""
-        reach = getattr(self._channel, "reach", None)
-        return reach(content, shown) if reach is not None else None
 
     def _claim(self, alert: Alert, name: str, before: TargetResult | None, pending: TargetResult) -> None:
         """Mark the target ``sending`` only when no other worker of this version is sending to it."""

@@ -19,7 +19,7 @@ from chalicelib.adapters.clients import dynamodb_client, ssm_client
 from chalicelib.adapters.delivery_table import DeliveryTable
 from chalicelib.adapters.secrets import ParameterSecrets
 from chalicelib.adapters.social import SocialClient, SocialPost
-from chalicelib.channels.base import Assets, Channel, Preview
+from chalicelib.channels.base import Assets, Channel, ChannelDefaults, Preview
 from chalicelib.channels.social_media import SocialMediaChannel
 from chalicelib.channels.targets import PartnerTarget, parse_directory, with_own_audiences
 from chalicelib.channels.worker import ChannelWorker, DeliveryFailedError
@@ -50,7 +50,7 @@ class Clock:
         self.now += timedelta(seconds=seconds)
 
 
-class Wrapped:
+class Wrapped(ChannelDefaults):
     """A channel that does what ``inner`` does, for a test to change one of its calls."""
 
     def __init__(self, inner: Channel, target: str) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from chalicelib.alerts import lifecycle
-from chalicelib.channels.base import Asset, Assets, Preview
+from chalicelib.channels.base import Asset, Assets, ChannelDefaults, Preview
 from chalicelib.channels.policy import CHANNELS
 from chalicelib.channels.targets import PartnerTarget, with_own_audiences
 from chalicelib.channels.worker import ChannelWorker
@@ -214,7 +214,7 @@ def test_assets_read_no_photo_a_channel_does_not_need(monkeypatch):
     assert assets.public_page.endswith(".html")
 
 
-class Recorder:
+class Recorder(ChannelDefaults):
     """A channel that records what it was asked to render and do."""
 
     name = "news_media"
