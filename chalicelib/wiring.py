@@ -182,11 +182,13 @@ class Wiring:
     def assets(self, alert: Alert, needs: frozenset[Asset]) -> Assets:
         """What a channel's render reads beyond the alert: its public page, and the photo where it needs it."""
         from chalicelib.channels.base import Assets
+        from chalicelib.channels.targets import audience_for
         from chalicelib.links import public_page
 
         photos = self.photo_service
+        sandbox = audience_for(alert.status) == "sandbox"
         return Assets(
-            public_page=public_page(self.settings.public_site_url, alert.id),
+            public_page=public_page(self.settings.public_site_url, alert.id, sandbox),
             photo=photos.master(alert.photo_id) if "photo" in needs else None,
             photo_urls=photos.urls(alert.photo_id) if "photo_urls" in needs else {},
         )
