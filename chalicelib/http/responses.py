@@ -7,21 +7,25 @@ from typing import Any
 
 from chalice.app import CaseInsensitiveMapping, Chalice, Request, Response, RestAPIEventHandler
 
+from chalicelib.channels.targets import audience_for
 from chalicelib.config import get_settings
 from chalicelib.http.problems import status_problem
+from chalicelib.links import public_page
 from chalicelib.models.alert import Alert, AlertLinks, AlertResource
 
 
 def alert_resource(
     alert: Alert, deliveries: dict[str, Any] | None = None, photo_urls: dict[str, str] | None = None
 ) -> AlertResource:
-    base = f"{get_settings().public_base_url}/alerts/{alert.id}"
+    settings = get_settings()
+    base = f"{settings.public_base_url}/alerts/{alert.id}"
     photo = {"id": alert.photo_id, "renditions": photo_urls or {}} if alert.photo_id else None
+    page = public_page(settings.public_site_url, alert.id, sandbox=audience_for(alert.status) == "sandbox")
     return AlertResource.model_validate(
         {
             **alert.model_dump(exclude={"photo", "photo_id"}),
             "photo": photo,
-            "links": AlertLinks(self=base, cancel=f"{base}/cancel"),
+            "links": AlertLinks(self=base, cancel=f"{base}/cancel", public_page=page),
             "deliveries": deliveries or {},
         },
         strict=False,

@@ -199,6 +199,10 @@ class PhotoLinks(ApiModel):
 class AlertLinks(ApiModel):
     self: str
     cancel: str
+    public_page: str = Field(
+        description="The alert's official public page (Dutch, the canonical one); an exercise's or test's lies under"
+        " sandbox/. It stays at this address once the alert ends, without the child's details."
+    )
 
 
 class AlertResource(ApiModel):
