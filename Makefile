@@ -7,12 +7,13 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 API_PORT ?= 8000
 MOTO_PORT ?= 5000
 SINK_PORT ?= 8025
+SITE_PORT ?= 8030
 export AWS_DEFAULT_REGION ?= eu-west-1
 
 .PHONY: run demo package deploy openapi previews test lint typecheck unit functional e2e bench fmt clean
 
 run: $(STAMP)
-	$(BIN)/python -m devstack.stack --api-port $(API_PORT) --moto-port $(MOTO_PORT) --sink-port $(SINK_PORT)
+	$(BIN)/python -m devstack.stack --api-port $(API_PORT) --moto-port $(MOTO_PORT) --sink-port $(SINK_PORT) --site-port $(SITE_PORT)
 
 demo: $(STAMP)
 	$(BIN)/python -m devstack.demo --api http://127.0.0.1:$(API_PORT) --sink http://127.0.0.1:$(SINK_PORT)

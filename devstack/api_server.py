@@ -5,22 +5,31 @@ Chalice's local server keeps socketserver's default backlog of 5: the sixth simu
 request handler answers a method it has no ``do_<METHOD>`` for (TRACE, CONNECT, any other token) with an HTML 501;
 here it is a ``405`` problem document naming the methods the path has, as the app answers a known method that
 the path does not take.
+
+Chalice sets the stage's environment from .chalice/config.json over the process's before it imports the app. The
+variables the stack names in ``LOCAL_STACK_VARIABLES`` keep the stack's values, as infra/merge.py's values replace the
+config's in AWS: the local stage's empty ``PUBLIC_BASE_URL`` gives way to the address the API is served at.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
 from chalice import local
 from chalice.cli import main
+from chalice.cli.factory import CLIFactory
 
 from chalicelib.http.problems import status_problem
 
 BACKLOG = 256
+# Comma-separated names of the variables whose values the stack gives and the stage's config must not replace.
+LOCAL_STACK_VARIABLES = "LOCAL_STACK_VARIABLES"
+LoadApp = Callable[..., Any]
 
 
 class ProblemRequestHandler(local.ChaliceRequestHandler):
@@ -55,9 +64,23 @@ def create_local_server(app_obj: Any, config: Any, host: str, port: int) -> loca
     return server
 
 
+def stack_values_first(load_chalice_app: LoadApp) -> LoadApp:
+    """``CLIFactory.load_chalice_app`` applying the stage's environment except the variables the stack gives."""
+
+    @functools.wraps(load_chalice_app)
+    def load(factory: CLIFactory, environment_variables: MutableMapping[str, str] | None = None, **options: Any) -> Any:
+        given = set(os.environ.get(LOCAL_STACK_VARIABLES, "").split(",")) - {""}
+        if environment_variables is not None:
+            environment_variables = {k: v for k, v in environment_variables.items() if k not in given}
+        return load_chalice_app(factory, environment_variables, **options)
+
+    return load
+
+
 chalice_local_server = local.create_local_server
 
 if __name__ == "__main__":
     local.ThreadedHTTPServer.request_queue_size = BACKLOG
     local.create_local_server = create_local_server
+    CLIFactory.load_chalice_app = stack_values_first(CLIFactory.load_chalice_app)  # type: ignore[method-assign]
     sys.exit(main())

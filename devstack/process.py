@@ -20,6 +20,7 @@ class LocalStackProcess:
     api: str
     aws: str
     sink: str
+    site: str
     process: subprocess.Popen[str]
     output: list[str] = field(default_factory=list)
     _reader: threading.Thread | None = None
@@ -53,7 +54,7 @@ def free_port() -> int:
 
 
 def start_local_stack(timeout: float = 60.0) -> LocalStackProcess:
-    ports = {"api": free_port(), "moto": free_port(), "sink": free_port()}
+    ports = {"api": free_port(), "moto": free_port(), "sink": free_port(), "site": free_port()}
     environment = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
     command = [sys.executable, "-m", "devstack.stack"]
     command += [f"--{name}-port={port}" for name, port in ports.items()]
@@ -69,7 +70,7 @@ def start_local_stack(timeout: float = 60.0) -> LocalStackProcess:
             raise RuntimeError("the local stack exited early:\n" + "\n".join(output))
         output.append(line.rstrip("\n"))
         if line.strip() == "ready":
-            api, aws, sink = (f"http://127.0.0.1:{ports[name]}" for name in ("api", "moto", "sink"))
-            return LocalStackProcess(api=api, aws=aws, sink=sink, process=process, output=output).follow()
+            api, aws, sink, site = (f"http://127.0.0.1:{ports[name]}" for name in ("api", "moto", "sink", "site"))
+            return LocalStackProcess(api=api, aws=aws, sink=sink, site=site, process=process, output=output).follow()
     process.kill()
     raise RuntimeError("the local stack did not become ready:\n" + "\n".join(output))

@@ -1,4 +1,5 @@
-"""Start the local stack on 127.0.0.1: moto server with the infra template deployed, then `chalice local`.
+"""Start the local stack on 127.0.0.1: moto server with the infra template deployed, the partner sink, the public
+site (the bucket's ``site/``), the event runner, then `chalice local`.
 
 Run it with ``make run`` (or ``python -m devstack.stack``); Ctrl-C stops everything.
 """
@@ -21,9 +22,11 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from devstack.api_server import LOCAL_STACK_VARIABLES
 from devstack.partners import local_partners, store_secrets
 from devstack.resources import deploy_resources
 from devstack.sink import PartnerSink
+from devstack.site_server import SiteServer
 from devstack.wiring import event_runner, function_environment
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     options = _parse(argv)
     with ExitStack() as stack:
         endpoint = start_moto(options.moto_port, stack)
-        backend = start_backend(endpoint, options.sink_port, stack)
+        backend = start_backend(endpoint, Ports(options.api_port, options.sink_port, options.site_port), stack)
         api = start_api(endpoint, options.api_port, backend.environment, stack)
         _print_banner(endpoint, api, backend)
         _wait_for_signal()
@@ -58,31 +61,47 @@ def start_moto(port: int, stack: ExitStack) -> str:
     return endpoint
 
 
+@dataclass(frozen=True)
+class Ports:
+    api: int
+    sink: int
+    site: int
+
+
 @dataclass
 class Backend:
     outputs: dict[str, str]
     environment: dict[str, str]
     sink: PartnerSink
+    site: SiteServer
 
 
-def start_backend(endpoint: str, sink_port: int, stack: ExitStack) -> Backend:
-    """The resources of infra/ in moto, the partner sink, and the event runner driving the handlers."""
+def start_backend(endpoint: str, ports: Ports, stack: ExitStack) -> Backend:
+    """The resources of infra/ in moto, the partner sink, the public site, and the event runner driving the handlers.
+
+    Every function links to the API and the site where this stack serves them (``ports``).
+    """
     import boto3
 
     session = boto3.session.Session(region_name=LOCAL_CREDENTIALS["AWS_DEFAULT_REGION"])
     outputs = deploy_resources(STAGE, session)
-    sink = PartnerSink(sink_port).start()
+    sink = PartnerSink(ports.sink).start()
     stack.callback(sink.stop)
+    site = SiteServer(session.client("s3"), outputs["PhotosBucketName"], ports.site).start()
+    stack.callback(site.stop)
     directory, partner_secrets = local_partners(sink.url, STAGE)
     sink.trust(partner_secrets)
     store_secrets(directory, partner_secrets, session.client("ssm"))
-    environment = function_environment(outputs, STAGE, directory, retry_base_seconds=2)
+    api_url = f"http://127.0.0.1:{ports.api}"
+    environment = function_environment(
+        outputs, STAGE, directory, retry_base_seconds=2, api_url=api_url, site_url=site.url
+    )
     os.environ.update(environment)
     import app
 
     runner = event_runner(app, session, outputs, parallel=True).start()
     stack.callback(runner.stop)
-    return Backend(outputs, environment, sink)
+    return Backend(outputs, environment, sink, site)
 
 
 def start_api(endpoint: str, port: int, function_env: dict[str, str], stack: ExitStack) -> str:
@@ -103,6 +122,7 @@ def start_api(endpoint: str, port: int, function_env: dict[str, str], stack: Exi
         **os.environ,
         **LOCAL_CREDENTIALS,
         **function_env,
+        LOCAL_STACK_VARIABLES: ",".join(function_env),
         "AWS_ENDPOINT_URL": endpoint,
         "PYTHONUNBUFFERED": "1",
     }
@@ -158,6 +178,7 @@ def _print_banner(endpoint: str, api: str, backend: Backend) -> None:
         f"  API (chalice local, stage {STAGE}):  {api}",
         f"  AWS endpoint (moto server):          {endpoint}   state: {endpoint}/moto-api/data.json",
         f"  partner sink (deliveries page):      {backend.sink.url}/",
+        f"  public site (the bucket's site/):    {backend.site.url}/   pages: {backend.site.url}/alerts/<id>.html",
         "  event runner: tailing the alerts stream and the channel queues",
         *(f"  {key}: {value}" for key, value in sorted(backend.outputs.items())),
         f"  try:  curl -s {api}/alerts/<id>",
@@ -171,6 +192,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--api-port", type=int, default=int(os.environ.get("API_PORT", "8000")))
     parser.add_argument("--moto-port", type=int, default=int(os.environ.get("MOTO_PORT", "5000")))
     parser.add_argument("--sink-port", type=int, default=int(os.environ.get("SINK_PORT", "8025")))
+    parser.add_argument("--site-port", type=int, default=int(os.environ.get("SITE_PORT", "8030")))
     return parser.parse_args(argv)
 
 

@@ -13,10 +13,24 @@ CHANNEL_QUEUES = {channel: channels.output_keys(channel) for channel in channels
 
 
 def function_environment(
-    outputs: dict[str, str], stage: str, directory: PartnerDirectory, retry_base_seconds: int
+    outputs: dict[str, str],
+    stage: str,
+    directory: PartnerDirectory,
+    retry_base_seconds: int,
+    *,
+    api_url: str | None = None,
+    site_url: str | None = None,
 ) -> dict[str, str]:
     """What Lambda's environment holds in AWS (infra/merge.py), for the API and the event handlers alike: the stage,
-    from which the settings derive every name (chalicelib.names), and the resources the stack gives."""
+    from which the settings derive every name (chalicelib.names), and the resources the stack gives.
+
+    With ``api_url`` and ``site_url`` (where the local stack serves the API and the public site), every link an
+    alert's answer, post, push or CAP message carries points there. No CloudFront distribution is named: there is
+    none locally, so the site's files are never invalidated.
+    """
+    served_at = {"PUBLIC_BASE_URL": api_url} if api_url is not None else {}
+    if site_url is not None:
+        served_at |= {"PUBLIC_SITE_URL": site_url, "SITE_DISTRIBUTION_ID": ""}
     return {
         "STAGE": stage,
         "ALERTS_STREAM_ARN": outputs["AlertsTableStreamArn"],
@@ -26,6 +40,7 @@ def function_environment(
         "PHOTOS_BUCKET": outputs["PhotosBucketName"],
         "APNS_APPLICATION_ARN": outputs["ApnsApplicationArn"],
         "FCM_APPLICATION_ARN": outputs["FcmApplicationArn"],
+        **served_at,
     }
 
 
