@@ -4,11 +4,14 @@ Webhook partners (newsrooms, the traffic-management centre, NS) under ``/webhook
 verifies each signature, records what arrived and answers with a reference a retraction can name.
 Social accounts under ``/x/<account>`` and ``/meta/<account>`` on the platforms' own API paths (X API v2
 media upload, posts and deletes; Graph API page photos and deletes), checking the account's token.
-Any partner can be told to misbehave (fail, stall, rate-limit). A page lists everything.
+Any partner can be told to misbehave (fail, stall, rate-limit). A page lists everything, with the pictures each
+partner got beside the delivery that brought them (``/images/<n>``): what the country sees.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import html
 import json
 import re
@@ -36,6 +39,15 @@ class SocialRequest:
     fields: dict[str, bytes]
 
 
+@dataclass(frozen=True)
+class ReceivedImage:
+    """A picture a partner received: inline in a webhook, or uploaded to a social platform."""
+
+    content_type: str
+    data: bytes
+    label: str
+
+
 @dataclass
 class Misbehaviour:
     status: int = 500
@@ -52,7 +64,8 @@ class PartnerSink:
         self._lock = threading.Lock()
         self._deliveries: list[dict[str, Any]] = []
         self._posts: list[dict[str, Any]] = []
-        self._media: dict[str, int] = {}
+        self._images: list[ReceivedImage] = []
+        self._media: dict[str, int] = {}  # an uploaded medium's id -> its image number
         self._misbehaviour: dict[str, Misbehaviour] = {}
         self._server = _SinkServer(port, self)
         self._thread = threading.Thread(target=self._server.serve_forever, name="partner-sink", daemon=True)
@@ -82,6 +95,24 @@ class PartnerSink:
         with self._lock:
             return [dict(item) for item in self._posts if partner in (None, item["partner"])]
 
+    def image(self, number: int) -> ReceivedImage | None:
+        """The ``number``-th picture received (from 1), as ``/images/<number>`` serves it."""
+        with self._lock:
+            return self._images[number - 1] if 0 < number <= len(self._images) else None
+
+    def page(self) -> str:
+        """The page a person reads: every delivery and post, newest first, with the pictures it carried."""
+        with self._lock:
+            deliveries = [dict(item) for item in self._deliveries]
+            posts = [dict(item) for item in self._posts]
+            labels = {number: image.label for number, image in enumerate(self._images, start=1)}
+        return _page(deliveries, posts, labels)
+
+    def _keep_image(self, data: bytes, label: str) -> int:
+        """Called with the lock held; the image's number."""
+        self._images.append(ReceivedImage(_image_type(data), data, label))
+        return len(self._images)
+
     def social(self, request: SocialRequest) -> tuple[int, dict[str, Any], dict[str, str]]:
         """The X and Graph API calls this sink answers, on their real paths below the account prefix."""
         failure = self._take_misbehaviour(request.partner, f"{request.method} {request.path}")
@@ -99,7 +130,7 @@ class PartnerSink:
         with self._lock:
             if method == "POST" and path.endswith("/media/upload"):
                 media_id = f"m{len(self._media) + 1}"
-                self._media[media_id] = len(request.fields.get("media", b""))
+                self._media[media_id] = self._keep_image(request.fields.get("media", b""), SOCIAL_CARD)
                 return 200, {"data": {"id": media_id}}, {}
             if method == "POST" and (path.endswith("/tweets") or path.endswith("/photos")):
                 return self._new_post(request)
@@ -126,10 +157,13 @@ class PartnerSink:
         if request.path.endswith("/tweets"):
             document = json.loads(request.body or b"{}")
             media = document.get("media", {}).get("media_ids", [])
-            text, image = document.get("text", ""), bool(media) and media[0] in self._media
+            text, number = document.get("text", ""), self._media.get(media[0]) if media else None
         else:
-            text, image = request.fields.get("message", b"").decode(), bool(request.fields.get("source"))
-        post = {"partner": request.partner, "id": post_id, "text": text, "image": image, "deleted": False}
+            text, source = request.fields.get("message", b"").decode(), request.fields.get("source")
+            number = self._keep_image(source, SOCIAL_CARD) if source else None
+        images = [f"/images/{number}"] if number is not None else []
+        post = {"partner": request.partner, "id": post_id, "text": text, "image": bool(images), "deleted": False}
+        post["images"] = images
         self._posts.append(post)
         answer = (
             {"data": {"id": post_id, "text": text}}
@@ -162,7 +196,9 @@ class PartnerSink:
                     answer["retry_after"] = failure.retry_after
                 return failure.status, answer
         verified, document = self._verify(partner, headers, body)
+        pictures = _inline_images(document)
         with self._lock:
+            images = [f"/images/{self._keep_image(data, label)}" for data, label in pictures]
             seen = [item for item in self._deliveries if item["webhook_id"] == headers.get("webhook-id")]
             reference = seen[0]["reference"] if seen else f"{partner}-{len(self._deliveries) + 1}"
             self._deliveries.append(
@@ -175,6 +211,7 @@ class PartnerSink:
                     "reference": reference,
                     "payload": document,
                     "raw_body": body.decode("utf-8", "replace"),
+                    "images": images,
                     "signature": {k: v for k, v in headers.items() if k.startswith("webhook-")},
                 }
             )
@@ -249,10 +286,19 @@ class _SinkHandler(BaseHTTPRequestHandler):
         elif self.path == "/posts":
             self._send(200, json.dumps(self.server.sink.posts()).encode(), "application/json")
         elif self.path == "/":
-            page = _page(self.server.sink.deliveries(), self.server.sink.posts())
-            self._send(200, page.encode(), "text/html; charset=utf-8")
+            self._send(200, self.server.sink.page().encode(), "text/html; charset=utf-8")
+        elif self.path.startswith("/images/"):
+            self._image(self.path.removeprefix("/images/"))
         else:
             self._send(404, b'{"error": "no such path"}', "application/json")
+
+    def _image(self, number: str) -> None:
+        image = self.server.sink.image(int(number)) if number.isdigit() else None
+        if image is None:
+            self._send(404, b'{"error": "no such image"}', "application/json")
+        else:
+            # An image's number never names another picture: the page's refresh need not fetch it again.
+            self._send(200, image.data, image.content_type, {"Cache-Control": "max-age=86400, immutable"})
 
     def _social(self, method: str, body: bytes) -> None:
         url = urlsplit(self.path)
@@ -303,44 +349,140 @@ def _form_fields(content_type: str, body: bytes) -> dict[str, bytes]:
     return fields
 
 
-def _page(deliveries: list[dict[str, Any]], posts: list[dict[str, Any]]) -> str:
-    rows = []
-    for item in reversed(deliveries):
-        payload = item["payload"] or {}
-        alert = payload.get("alert", {})
-        image = alert.get("photo_url")
-        rows.append(
-            "<tr>"
-            + "".join(
-                f"<td>{html.escape(str(value))}</td>"
-                for value in (
-                    item["received_at"],
-                    item["partner"],
-                    payload.get("type"),
-                    alert.get("id"),
-                    alert.get("version"),
-                    alert.get("status"),
-                    "yes" if item["verified"] else "NO",
-                    "yes" if item["duplicate"] else "",
-                )
-            )
-            + (f'<td><img src="{html.escape(image)}" height="80"></td>' if image else "<td></td>")
-            + "</tr>"
-        )
+SOCIAL_CARD = "social card"
+# The pictures webhook channels send inline, base64 in a top-level field, by that field's name.
+INLINE_IMAGES = {"poster_jpeg": "station poster", "image_png": "road-sign bitmap"}
+_SIGNATURES = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"GIF8", "image/gif"))
+_RETRACTIONS = (".retracted", ".clear")
+_IMAGE_STYLE = "max-width:320px;max-height:180px;width:auto;height:auto"
+
+
+def _inline_images(document: Any) -> list[tuple[bytes, str]]:
+    """The pictures a webhook payload carries inline, with what each is; a field that is not base64 is skipped."""
+    if not isinstance(document, dict):
+        return []
+    found = []
+    for field, label in INLINE_IMAGES.items():
+        value = document.get(field)
+        if isinstance(value, str):
+            try:
+                found.append((base64.b64decode(value, validate=True), label))
+            except (binascii.Error, ValueError):
+                continue
+    return found
+
+
+def _image_type(data: bytes) -> str:
+    for signature, content_type in _SIGNATURES:
+        if data.startswith(signature):
+            return content_type
+    return "image/webp" if data[:4] == b"RIFF" and data[8:12] == b"WEBP" else "application/octet-stream"
+
+
+def _retracted(deliveries: list[dict[str, Any]]) -> set[int]:
+    """The deliveries (by position) that a later delivery to the same partner took down or replaced."""
+    gone: set[int] = set()
+    for position, item in enumerate(deliveries):
+        kind, alert = _kind_and_alert(item)
+        if kind.endswith(_RETRACTIONS) or not item.get("images"):
+            continue
+        later = [_kind_and_alert(other) for other in deliveries[position + 1 :] if other["partner"] == item["partner"]]
+        if any(other_alert == alert and other_kind.endswith(_RETRACTIONS) for other_kind, other_alert in later):
+            gone.add(position)
+    return gone
+
+
+def _kind_and_alert(item: dict[str, Any]) -> tuple[str, Any]:
+    payload, alert = _payload_and_alert(item)
+    return str(payload.get("type", "")), alert.get("id")
+
+
+def _payload_and_alert(item: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A delivery's payload and the alert it names; empty for a body that was no JSON object."""
+    payload = item["payload"] if isinstance(item["payload"], dict) else {}
+    alert = payload.get("alert")
+    return payload, alert if isinstance(alert, dict) else {}
+
+
+def _caption(payload: dict[str, Any]) -> str:
+    """The words shown with the picture: the sign's lines, the screen's text, else the headline."""
+    if isinstance(payload.get("lines"), list):
+        return " / ".join(str(line) for line in payload["lines"])
+    text = payload.get("text")
+    if isinstance(text, dict):
+        return " — ".join(str(text[key]) for key in ("title", "name", "line") if text.get(key))
+    return ""
+
+
+def _figure(src: str, alt: str, note: str, retracted: bool) -> str:
+    state = " — RETRACTED (taken down)" if retracted else ""
+    style = _IMAGE_STYLE + (";opacity:0.35" if retracted else "")
+    return (
+        f'<figure style="margin:0 0 4px 0"><a href="{html.escape(src)}">'
+        f'<img src="{html.escape(src)}" alt="{html.escape(alt)}" style="{style}"></a>'
+        f"<figcaption>{html.escape(note)}{state}</figcaption></figure>"
+    )
+
+
+def _delivery_images(item: dict[str, Any], labels: dict[int, str], retracted: bool) -> str:
+    payload, alert = _payload_and_alert(item)
+    caption = _caption(payload)
+    figures = []
+    for src in item.get("images", []):
+        label = labels.get(int(src.rsplit("/", 1)[-1]), "picture")
+        alt = f"{label} as {item['partner']} received it" + (f": {caption}" if caption else "")
+        figures.append(_figure(src, alt, label, retracted))
+    photo = alert.get("photo_url")
+    if isinstance(photo, str) and photo:
+        alt = f"photo of the child, linked for {item['partner']} (the link expires)"
+        figures.append(_figure(photo, alt, "photo link", retracted))
+    return "".join(figures)
+
+
+def _delivery_row(item: dict[str, Any], images: str) -> str:
+    payload, alert = _payload_and_alert(item)
+    values = (
+        item["received_at"],
+        item["partner"],
+        payload.get("type"),
+        alert.get("id"),
+        alert.get("version"),
+        alert.get("status"),
+        "yes" if item["verified"] else "NO",
+        "yes" if item["duplicate"] else "",
+    )
+    cells = "".join(f"<td>{html.escape(str(value))}</td>" for value in values)
+    return f"<tr>{cells}<td>{images}</td></tr>"
+
+
+def _post_row(post: dict[str, Any], labels: dict[int, str]) -> str:
+    first_line = post["text"].splitlines()[0] if post["text"] else ""
+    figures = "".join(
+        _figure(src, f"{SOCIAL_CARD} posted by {post['partner']}: {first_line}", SOCIAL_CARD, post["deleted"])
+        for src in post.get("images", [])
+    )
+    return (
+        f"<tr><td>{html.escape(post['partner'])}</td><td>{html.escape(post['id'])}</td>"
+        f"<td><pre>{html.escape(post['text'])}</pre></td><td>{figures}</td>"
+        f"<td>{'DELETED (retracted)' if post['deleted'] else 'live'}</td></tr>"
+    )
+
+
+def _page(deliveries: list[dict[str, Any]], posts: list[dict[str, Any]], labels: dict[int, str]) -> str:
+    retracted = _retracted(deliveries)
+    rows = "".join(
+        _delivery_row(item, _delivery_images(item, labels, position in retracted))
+        for position, item in reversed(list(enumerate(deliveries)))
+    )
     header = "".join(
         f"<th>{name}</th>"
-        for name in ("received", "partner", "type", "alert", "version", "status", "signed", "repeat", "image")
+        for name in ("received", "partner", "type", "alert", "version", "status", "signed", "repeat", "images")
     )
-    post_rows = "".join(
-        f"<tr><td>{html.escape(post['partner'])}</td><td>{html.escape(post['id'])}</td>"
-        f"<td><pre>{html.escape(post['text'])}</pre></td><td>{'yes' if post['image'] else ''}</td>"
-        f"<td>{'DELETED' if post['deleted'] else 'live'}</td></tr>"
-        for post in reversed(posts)
-    )
+    post_rows = "".join(_post_row(post, labels) for post in reversed(posts))
     return (
         "<!doctype html><meta charset=utf-8><meta http-equiv=refresh content=2>"
         "<title>Kind Alarm partner sink</title><h1>Webhook deliveries received</h1>"
-        f"<table border=1 cellpadding=4><tr>{header}</tr>{''.join(rows)}</table>"
+        f"<table border=1 cellpadding=4><tr>{header}</tr>{rows}</table>"
         "<h1>Social posts</h1><table border=1 cellpadding=4>"
         f"<tr><th>account</th><th>post</th><th>text</th><th>image</th><th>state</th></tr>{post_rows}</table>"
     )
