@@ -16,7 +16,7 @@ run: $(STAMP)
 	$(BIN)/python -m devstack.stack --api-port $(API_PORT) --moto-port $(MOTO_PORT) --sink-port $(SINK_PORT) --site-port $(SITE_PORT)
 
 demo: $(STAMP)
-	$(BIN)/python -m devstack.demo --api http://127.0.0.1:$(API_PORT) --sink http://127.0.0.1:$(SINK_PORT)
+	$(BIN)/python -m devstack.demo --api http://127.0.0.1:$(API_PORT) --sink http://127.0.0.1:$(SINK_PORT) --site http://127.0.0.1:$(SITE_PORT)
 
 test: lint typecheck
 	$(BIN)/python -m pytest

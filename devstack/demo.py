@@ -1,4 +1,5 @@
-"""`make demo`: post a sample alert, show its deliveries per channel, cancel it, show the retractions.
+"""`make demo`: post a sample alert, show its deliveries per channel and its public page, cancel it, show the
+retractions.
 
 Uses the stack `make run` started when it answers on the given ports, else starts one of its own.
 """
@@ -13,6 +14,8 @@ from typing import Any
 import requests
 
 from chalicelib.channels.policy import deployed_channels_for
+from chalicelib.channels.targets import audience_for
+from chalicelib.links import public_page
 from devstack.process import LocalStackProcess, start_local_stack
 from devstack.samples import sample_alert
 
@@ -58,21 +61,39 @@ def show_posts(sink: str, before: int) -> None:
         print(f"  post {post['id']} on {post['partner']}: {state} ({first_line!r}{card})")
 
 
-def run(api: str, sink: str) -> None:
+def page_of(alert: dict[str, Any], site: str) -> str:
+    """The alert's public page: the address its links give, else the one the site's layout makes."""
+    given = alert.get("links", {}).get("public_page")
+    return str(given) if given else public_page(site, alert["id"], audience_for(alert["status"]) == "sandbox")
+
+
+def show_page(page: str, deliveries: dict[str, Any]) -> None:
+    status = requests.get(page, timeout=5).status_code
+    web = deliveries.get("web")
+    written = f" (web channel: {web['state']}, version {web['version']})" if web else " (no web channel ran)"
+    print(f"  public page {page}: HTTP {status}{written}")
+
+
+def run(api: str, sink: str, site: str) -> str:
+    """The demo against a running stack; the alert's public page."""
     posts_before = len(requests.get(f"{sink}/posts", timeout=5).json())
     reference = f"BN-DEMO-{int(time.time())}"
     created = requests.post(f"{api}/alerts", json=sample_alert(reference), timeout=10).json()
-    alert_id = created["id"]
+    alert_id, page = created["id"], page_of(created, site)
     print(f"created alert {alert_id} ({reference}), version {created['version']}")
+    print(f"  its public page: {page}")
     deliveries = wait_for_deliveries(api, alert_id, 1)
     show("published", deliveries, _sink_items(sink, alert_id))
     show_posts(sink, posts_before)
+    show_page(page, deliveries)
     cancelled = requests.post(f"{api}/alerts/{alert_id}/cancel", json={"reason": "found"}, timeout=10).json()
     print(f"\ncancelled (found): state {cancelled['state']}, version {cancelled['version']}")
     deliveries = wait_for_deliveries(api, alert_id, cancelled["version"])
     retractions = [i for i in _sink_items(sink, alert_id) if i["payload"]["type"].endswith((".retracted", ".clear"))]
     show("retracted", deliveries, retractions)
     show_posts(sink, posts_before)
+    show_page(page, deliveries)
+    return page
 
 
 def _sink_items(sink: str, alert_id: str) -> list[dict[str, Any]]:
@@ -84,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--api", default="http://127.0.0.1:8000")
     parser.add_argument("--sink", default="http://127.0.0.1:8025")
+    parser.add_argument("--site", default="http://127.0.0.1:8030")
     options = parser.parse_args(argv)
     own: LocalStackProcess | None = None
     try:
@@ -91,11 +113,12 @@ def main(argv: list[str] | None = None) -> int:
     except requests.ConnectionError:
         print("no local stack running; starting one for this demo", file=sys.stderr)
         own = start_local_stack()
-        options.api, options.sink = own.api, own.sink
+        options.api, options.sink, options.site = own.api, own.sink, own.site
     try:
-        run(options.api, options.sink)
+        page = run(options.api, options.sink, options.site)
         if own is None:
             print(f"\nevery delivery, with its images: {options.sink}/")
+            print(f"the alert's public page: {page}   the site: {options.site}/")
     finally:
         if own is not None:
             own.stop()
