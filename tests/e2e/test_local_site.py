@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import html
 import http.client
 import json
-from urllib.parse import urlsplit
+import re
+import time
+from collections.abc import Callable
+from urllib.parse import urljoin, urlsplit
 
 import boto3
 import pytest
 import requests
 
 from chalicelib import names
+from chalicelib.channels.policy import deployed_channels_for
 from tests.conftest import alert_body
 
 pytestmark = pytest.mark.e2e
@@ -121,5 +126,46 @@ def test_the_functions_link_to_the_local_api_and_site(local_stack):
     # Then the alert's links are addresses on this machine that answer
     assert alert["links"]["self"] == f"{local_stack.api}/alerts/{alert['id']}"
     assert requests.get(alert["links"]["self"], timeout=10).status_code == 200
-    if "public_page" in alert["links"]:
-        assert alert["links"]["public_page"] == f"{local_stack.site}/alerts/{alert['id']}.html"
+    assert alert["links"]["public_page"] == f"{local_stack.site}/alerts/{alert['id']}.html"
+
+
+@pytest.mark.skipif("web" not in deployed_channels_for("kind_alarm"), reason="the policy deploys no web channel")
+def test_an_alerts_public_page_is_published_on_the_site_and_cleared_when_the_child_is_found(local_stack):
+    # Given an alert created over the API
+    created = requests.post(f"{local_stack.api}/alerts", json=alert_body(reference="BN-E2E-SITE-PAGE"), timeout=10)
+    alert = created.json()
+    page = alert["links"]["public_page"]
+    # When the web channel has run, the page answers on the site port with the child on it, and its images
+    wait_until(lambda: "Sanne de Vries" in (_page_text(page) or ""))
+    images = _images_of(alert["id"], page, _page_text(page) or "")
+    assert images, "the page names no image of its own"
+    for image in images:
+        served = requests.get(image, timeout=10)
+        assert (served.status_code, served.headers["Content-Type"].split("/")[0]) == (200, "image")
+    wait_until(lambda: alert["id"] in requests.get(f"{local_stack.site}/active.json", timeout=10).text)
+    # When the child is found
+    cancelled = requests.post(f"{local_stack.api}/alerts/{alert['id']}/cancel", json={"reason": "found"}, timeout=10)
+    assert cancelled.status_code == 200, cancelled.text
+    # Then the page stays at its address without the child, and its images are gone
+    wait_until(lambda: "Sanne de Vries" not in (_page_text(page) or "Sanne de Vries"))
+    wait_until(lambda: all(requests.get(image, timeout=10).status_code == 404 for image in images))
+    wait_until(lambda: alert["id"] not in requests.get(f"{local_stack.site}/active.json", timeout=10).text)
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(0.2)
+
+
+def _page_text(page: str) -> str | None:
+    response = requests.get(page, timeout=10)
+    return response.text if response.status_code == 200 else None
+
+
+def _images_of(alert_id: str, page: str, text: str) -> list[str]:
+    """The images of the alert's own folder that the page shows or names for link previews."""
+    found = (urljoin(page, html.unescape(value)) for value in re.findall(r'(?:src|content)="([^"]+)"', text))
+    return sorted({url for url in found if f"/alerts/{alert_id}/" in url})
