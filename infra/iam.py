@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib import names
-from infra import channels
+from infra import channels, site
 
 Statement = dict[str, Any]
 
@@ -30,6 +30,9 @@ BUCKET = {"Fn::GetAtt": ["PhotosBucket", "Arn"]}
 RENDITIONS = {"Fn::Sub": "${PhotosBucket.Arn}/photos/*"}
 FEED_FILES = {"Fn::Sub": "${PhotosBucket.Arn}/feed/*"}
 UPLOADS = {"Fn::Sub": "${PhotosBucket.Arn}/uploads/*"}
+# The public site's files and the web channel's private index of them (infra/site.py).
+SITE_FILES = {"Fn::Sub": "${PhotosBucket.Arn}/" + site.SITE_PREFIX + "*"}
+SITE_STATE = {"Fn::Sub": "${PhotosBucket.Arn}/" + site.STATE_PREFIX + "*"}
 # Names as Fn::Sub patterns: the stage is the stack's Stage parameter.
 STAGE = "${Stage}"
 PUSH_TOPICS = {
@@ -87,6 +90,11 @@ LIST_PHOTOS = {
 # allowed to list the bucket: without it S3 answers AccessDenied instead of NoSuchKey, and the read fails.
 LIST_BUCKET = allow(["s3:ListBucket"], [BUCKET])
 FEED_WRITES = allow(["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], [FEED_FILES])
+SITE_WRITES = allow(["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], [SITE_FILES, SITE_STATE])
+# Invalidations on the site's distribution only (cloudfront:CreateInvalidation takes a distribution ARN).
+INVALIDATE_SITE = allow(["cloudfront:CreateInvalidation"], [site.DISTRIBUTION_ARN])
+# The function of the channel that writes the site (keyed on its name: it has a function once it is in the table).
+WEB = channels.logical(site.WEB_CHANNEL)
 ALERT_WRITES = ("GetItem", "Query", "PutItem", "ConditionCheckItem")
 
 
@@ -108,14 +116,16 @@ PUSH_TOPIC_SUBSCRIPTIONS = allow(["sns:CreateTopic", "sns:Subscribe", "sns:Unsub
 
 # Channels that read the photo's master rendition themselves (to draw a visual, to attach it to a post), which may
 # have been deleted; the others only hand out signed URLs, which also need s3:GetObject (the partner fetches with
-# the function's signature).
-READS_MASTER = ("CapFeed", "SocialMedia", "RoadSigns", "StationScreens")
+# the function's signature). The web channel also reads its pages and index before it writes them: the first
+# time they are not there yet.
+READS_MASTER = ("CapFeed", "SocialMedia", "RoadSigns", "StationScreens", WEB)
 
 
 def channel_statements(resource: str) -> list[Statement]:
     """What every channel function does: read its queue with backoff, read the alert, record, fetch photos.
 
-    Only cap_feed writes to the bucket (its feed files); a channel reads only its own partners' secrets.
+    Only cap_feed (its feed files) and web (the site's files) write to the bucket; a channel reads only its own
+    partners' secrets.
     """
     statements = [
         queue_consumer(CHANNEL_QUEUES[resource], "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl"),
@@ -127,6 +137,8 @@ def channel_statements(resource: str) -> list[Statement]:
         statements.append(LIST_BUCKET)
     if resource == "CapFeed":
         statements.append(FEED_WRITES)
+    if resource == WEB:
+        statements.extend([SITE_WRITES, INVALIDATE_SITE])
     if resource in PARTNER_CHANNELS:
         statements.append(allow(["ssm:GetParameter"], [partner_secrets(resource)]))
     if resource == "AppPush":
@@ -163,10 +175,13 @@ def statements_for(resource: str) -> list[Statement]:
         "PushEvents": [table(*DEVICE_WRITES), *PUSH_DEVICES, PUSH_TOPIC_SUBSCRIPTIONS],
         "WatchDeliveries": [table("Query")],
         "ExpireAlerts": [table(*ALERT_WRITES), photos("DeleteObject"), LIST_PHOTOS],
-        # The purge also takes the alert's CAP messages and index lines out of the feed files.
+        # The purge also takes the alert's CAP messages and index lines out of the feed files, and its pages, images
+        # and index entries off the site (invalidating them).
         "PurgeAlerts": [
             table("Query", "PutItem", "DeleteItem", "ConditionCheckItem"),
             FEED_WRITES,
+            SITE_WRITES,
+            INVALIDATE_SITE,
             LIST_BUCKET,
         ],
     }[resource]

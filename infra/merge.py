@@ -1,4 +1,5 @@
-"""The one template `chalice package --merge-template` takes: resources, function settings, roles, API, operations."""
+"""The one template `chalice package --merge-template` takes: resources, function settings, roles, API, operations,
+the public site."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from chalicelib import names
-from infra import api, channels, iam, memory, operations
+from infra import api, channels, iam, memory, operations, site
 
 INFRA = Path(__file__).resolve().parent
 
@@ -70,6 +71,8 @@ ENVIRONMENT = {
     "APNS_APPLICATION_ARN": {"Ref": "ApnsApplicationArn"},
     "FCM_APPLICATION_ARN": {"Ref": "FcmApplicationArn"},
     "PARTNERS": {"Ref": "Partners"},
+    # The public site's address and its distribution (infra/site.py): pages to link to, paths to invalidate.
+    **site.ENVIRONMENT,
 }
 
 
@@ -104,6 +107,7 @@ def merge_template() -> dict[str, Any]:
         iam.template(),
         api.template(),
         operations.template(),
+        site.template(),
     )
     for part in (*parts, {"Parameters": PARAMETERS}):
         merged = deep_merge(merged, part)

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from chalicelib.channels.policy import CHANNELS
+from infra import site
 from infra.iam import CHANNEL_QUEUES, FUNCTIONS
 
 NAMESPACE = "KindAlarm"
@@ -15,6 +16,13 @@ WORK_QUEUES = {f"{name}Queue": f"{name}DeadLetterQueue" for name in [*CHANNEL_QU
 FAILURE_QUEUES = [*WORK_QUEUES.values(), "DispatchFailureQueue"]
 OLDEST_MESSAGE_SECONDS = 300
 ITERATOR_AGE_MS = 30_000
+# Percent of the site's answers that are 5xx, averaged over SITE_ERROR_PERIOD seconds (few visitors: not one minute).
+SITE_5XX_PERCENT = 5
+SITE_ERROR_PERIOD = 300
+SITE_DIMENSIONS = [
+    {"Name": "DistributionId", "Value": {"Ref": site.DISTRIBUTION}},
+    {"Name": "Region", "Value": "Global"},
+]
 
 
 def alarm(description: str, metric: dict[str, Any], threshold: float, missing: str = "notBreaching") -> dict[str, Any]:
@@ -77,15 +85,39 @@ def alarms() -> dict[str, Any]:
         0,
         missing="breaching",
     )
+    resources["SiteErrorRateAlarm"] = site_error_alarm()
     return resources
+
+
+def site_error_alarm() -> dict[str, Any]:
+    """The public site answering 5xx. CloudFront's metrics exist in us-east-1 only and an alarm watches metrics of
+    its own region, so the alarm exists only in a stack there; elsewhere the dashboard shows the rate (its widget
+    reads us-east-1) and docs/runbook.md says how to alarm from us-east-1."""
+    metric = {
+        "Namespace": "AWS/CloudFront",
+        "MetricName": "5xxErrorRate",
+        "Dimensions": SITE_DIMENSIONS,
+        "Statistic": "Average",
+    }
+    found = alarm(
+        f"Over {SITE_5XX_PERCENT} % of the public site's answers are 5xx: alert pages may not be reachable. "
+        "Runbook: docs/runbook.md#the-public-site",
+        metric,
+        SITE_5XX_PERCENT,
+    )
+    found["Condition"] = site.IN_METRICS_REGION
+    found["Properties"].update({"Period": SITE_ERROR_PERIOD, "EvaluationPeriods": 2, "DatapointsToAlarm": 2})
+    return found
 
 
 def per_channel(metric: str, stat: str) -> list[list[Any]]:
     return [[NAMESPACE, metric, "channel", name, "service", SERVICE, {"stat": stat}] for name in CHANNELS]
 
 
-def widget(title: str, metrics: list[list[Any]], x: int, y: int, view: str = "timeSeries") -> dict[str, Any]:
-    properties = {"title": title, "metrics": metrics, "region": "${AWS::Region}", "view": view, "period": 60}
+def widget(
+    title: str, metrics: list[list[Any]], x: int, y: int, view: str = "timeSeries", region: str = "${AWS::Region}"
+) -> dict[str, Any]:
+    properties = {"title": title, "metrics": metrics, "region": region, "view": view, "period": 60}
     return {"type": "metric", "x": x, "y": y, "width": 12, "height": 6, "properties": properties}
 
 
@@ -114,8 +146,19 @@ def dashboard_body() -> dict[str, Any]:
             12,
             18,
         ),
+        widget("Public site: error rates (%) and requests", site_metrics(), 0, 24, region=site.METRICS_REGION),
     ]
     return {"widgets": widgets}
+
+
+def site_metrics() -> list[list[Any]]:
+    """The distribution's metrics, which CloudFront publishes in us-east-1 with the dimension Region=Global."""
+    where = ["DistributionId", "${" + site.DISTRIBUTION + "}", "Region", "Global"]
+    return [
+        ["AWS/CloudFront", "5xxErrorRate", *where, {"stat": "Average"}],
+        ["AWS/CloudFront", "4xxErrorRate", *where, {"stat": "Average"}],
+        ["AWS/CloudFront", "Requests", *where, {"stat": "Sum", "yAxis": "right"}],
+    ]
 
 
 def template() -> dict[str, Any]:

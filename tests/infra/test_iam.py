@@ -34,8 +34,11 @@ APNS = f"arn:aws:sns:eu-west-1:{ACCOUNT}:app/APNS/kind-alarm-{STAGE}"
 FCM = f"arn:aws:sns:eu-west-1:{ACCOUNT}:app/GCM/kind-alarm-{STAGE}"
 BUCKET = f"arn:aws:s3:::kind-alarm-{STAGE}-photos-{ACCOUNT}"
 CHANNELS = tuple(iam.CHANNEL_QUEUES)
-# Channels that read a photo's master themselves (to draw a sign, a poster, a post; cap_feed also its index).
-READS_OBJECTS_THAT_MAY_BE_GONE = {"CapFeed", "SocialMedia", "RoadSigns", "StationScreens"}
+# Channels that read a photo's master themselves (to draw a sign, a poster, a post, a page; cap_feed and web also
+# their index).
+READS_OBJECTS_THAT_MAY_BE_GONE = {"CapFeed", "SocialMedia", "RoadSigns", "StationScreens", "Web"}
+# The public site's CloudFront distribution (infra/site.py): its Ref is its id.
+DISTRIBUTION_ID = "E2KINDALARMDEV"
 
 
 class Attributes(dict[str, str]):
@@ -53,7 +56,10 @@ STACK = Stack(
             "AlertsTable.Arn": f"arn:aws:dynamodb:eu-west-1:{ACCOUNT}:table/kind-alarm-{STAGE}-alerts",
         }
     ),
-    references={"AlertEventsTopic": f"arn:aws:sns:eu-west-1:{ACCOUNT}:kind-alarm-{STAGE}-alert-events"},
+    references={
+        "AlertEventsTopic": f"arn:aws:sns:eu-west-1:{ACCOUNT}:kind-alarm-{STAGE}-alert-events",
+        "SiteDistribution": DISTRIBUTION_ID,
+    },
     account=ACCOUNT,
 )
 
@@ -267,7 +273,8 @@ def moto_stack(outputs: dict[str, str]) -> Stack:
         "ApnsApplicationArn": outputs["ApnsApplicationArn"],
         "FcmApplicationArn": outputs["FcmApplicationArn"],
     }
-    return Stack(parameters, attributes, {"AlertEventsTopic": outputs["AlertEventsTopicArn"]}, account=ACCOUNT)
+    references = {"AlertEventsTopic": outputs["AlertEventsTopicArn"], "SiteDistribution": DISTRIBUTION_ID}
+    return Stack(parameters, attributes, references, account=ACCOUNT)
 
 
 def purging_at(moment: datetime) -> type[retention.RetentionPurge]:
