@@ -1,7 +1,8 @@
 """app_push: SNS mobile push to the Burgernet app, per language, to the national topic or the area's cell topics.
 
 One message per language serves APNs and FCM (``MessageStructure=json``); the alert id is the collapse id,
-thread id and tag, so an update replaces the notification and the cancel replaces it with «Gevonden».
+thread id and tag, so an update replaces the notification and the cancel replaces it with «Gevonden». A tap
+opens the alert's public page in the message's language (after a cancel, the page says the child was found).
 """
 
 from __future__ import annotations
@@ -16,7 +17,13 @@ from chalicelib.alerts.lifecycle import TERMINAL_STATES
 from chalicelib.channels.base import Asset, Assets, ChannelDefaults, Content, Preview
 from chalicelib.channels.push_topics import PushTopics
 from chalicelib.channels.targets import PartnerTarget, audience_for
-from chalicelib.channels.texts import ContentError, alert_notification, retraction_notification, sns_message
+from chalicelib.channels.texts import (
+    ContentError,
+    alert_notification,
+    page_in,
+    retraction_notification,
+    sns_message,
+)
 from chalicelib.models.alert import Alert, Area, CircleArea, PolygonArea
 from chalicelib.wording import LANGUAGES
 
@@ -50,19 +57,19 @@ def area_cells(area: Area) -> list[str] | None:
     return None
 
 
-def _message(alert: Alert, title: str, body: str, image: str | None) -> str:
+def _message(alert: Alert, title: str, body: str, page: str, image: str | None) -> str:
     """The SNS message with the photo link, or without it where the link would take it past 4 KB.
 
-    The create checks hold the texts to 4 KB without the link; the link is a presigned URL whose length the
-    checks cannot know (in Lambda it carries the role's session token, about a kilobyte). A notification
-    without its image beats none.
+    The create checks hold the texts and the page's link to 4 KB without the photo's link; that is a presigned
+    URL whose length the checks cannot know (in Lambda it carries the role's session token, about a kilobyte).
+    A notification without its image beats none.
     """
     try:
-        return sns_message(alert, title, body, image)
+        return sns_message(alert, title, body, page, image)
     except ContentError:
         if image is None:
             raise
-        return sns_message(alert, title, body, None)
+        return sns_message(alert, title, body, page, None)
 
 
 class AppPushChannel(ChannelDefaults):
@@ -80,9 +87,12 @@ class AppPushChannel(ChannelDefaults):
         else:
             notices = {lang: alert_notification(alert, lang) for lang in LANGUAGES}
             image = assets.photo_urls.get("push")
+        pages = {lang: page_in(lang, assets.public_page, alert) for lang in LANGUAGES}
         return {
-            "notifications": {lang: {"title": title, "body": body} for lang, (title, body) in notices.items()},
-            "messages": {lang: _message(alert, *notices[lang], image) for lang in LANGUAGES},
+            "notifications": {
+                lang: {"title": title, "body": body, "url": pages[lang]} for lang, (title, body) in notices.items()
+            },
+            "messages": {lang: _message(alert, *notices[lang], pages[lang], image) for lang in LANGUAGES},
             "attributes": collapse_attributes(alert),
             "cells": area_cells(alert.area),
             "audience": audience_for(alert.status),

@@ -1,5 +1,8 @@
 """cap_feed: the alert as an OASIS CAP 1.2 message per version, chained by ``references``, and the Atom index.
 
+Every ``info`` names the alert's official page in its language as ``web`` (a Cancel's too: the page then says
+how the alert ended), and every Atom entry links to it beside its CAP message.
+
 ``cap_message`` and ``atom_feed`` are pure; ``CapFeed`` writes them to the bucket the API serves them from, with
 conditional writes so that several ``cap_feed`` functions can run at once; ``CapFeedChannel`` is the channel.
 """
@@ -19,9 +22,9 @@ from chalicelib.adapters.failures import PartnerError
 from chalicelib.alerts.lifecycle import TERMINAL_STATES
 from chalicelib.channels.base import Asset, Assets, ChannelDefaults, Content, Preview
 from chalicelib.channels.targets import OWN_AUDIENCES, PartnerTarget, audience_for
-from chalicelib.channels.texts import ending
+from chalicelib.channels.texts import ending, page_in
 from chalicelib.models.alert import Alert, CircleArea, PolygonArea
-from chalicelib.wording import ENDINGS, LEVEL_TITLES
+from chalicelib.wording import ENDINGS, LANGUAGES, LEVEL_TITLES, Language
 
 if TYPE_CHECKING:
     from chalicelib.adapters.feed_store import FeedFile
@@ -31,7 +34,7 @@ NAME = "cap_feed"
 CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
 # (urgency, severity, certainty) by level
 GRAVITY = {"kind_alarm": ("Immediate", "Severe", "Likely"), "vermist_kind": ("Expected", "Moderate", "Likely")}
-LANGUAGES = {"nl": "nl-NL", "en": "en-GB"}
+CAP_LANGUAGES = {"nl": "nl-NL", "en": "en-GB"}
 # A Cancel: nothing more to do (Past), and what it says was seen to happen.
 CANCEL_GRAVITY = ("Past", "Minor", "Observed")
 SERVICE_AREA = Path(__file__).resolve().parents[1] / "geo" / "service_area.geojson"
@@ -57,10 +60,11 @@ def reference_of(alert: Alert, sender: str) -> str:
     return f"{sender},{identifier(alert)},{cap_time(alert.updated_at)}"
 
 
-def cap_message(alert: Alert, sender: str, references: list[str], photo: CapPhoto | None) -> bytes:
+def cap_message(alert: Alert, sender: str, references: list[str], photo: CapPhoto | None, page: str) -> bytes:
     """The CAP 1.2 message for this alert version: Alert, Update, or Cancel once it is cancelled or expired.
 
-    A Cancel names the event and why it ended, never the child: no name, age, description, place, point or photo.
+    ``page`` is the alert's (Dutch) public page; each ``info`` links the page in its own language. A Cancel names
+    the event and why it ended, never the child: no name, age, description, place, point or photo.
     """
     ET.register_namespace("", CAP_NS)
     root = ET.Element(f"{{{CAP_NS}}}alert")
@@ -73,20 +77,21 @@ def cap_message(alert: Alert, sender: str, references: list[str], photo: CapPhot
     _add(root, "scope", "Public")
     if references:
         _add(root, "references", " ".join(references))
-    for language in ("nl", "en"):
+    for language in LANGUAGES:
         if language == "nl" or alert.headline.en:
+            web = page_in(language, page, alert)
             if cancelled:
-                _cancel_info(root, alert, language)
+                _cancel_info(root, alert, language, web)
             else:
-                _info(root, alert, language, photo)
+                _info(root, alert, language, photo, web)
     return bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True))
 
 
-def _cancel_info(root: ET.Element, alert: Alert, language: str) -> None:
+def _cancel_info(root: ET.Element, alert: Alert, language: Language, web: str) -> None:
     info = _add(root, "info")
     label, text = ENDINGS[ending(alert)][language]
     label = label.lower()
-    _add(info, "language", LANGUAGES[language])
+    _add(info, "language", CAP_LANGUAGES[language])
     _add(info, "category", "Rescue")
     _add(info, "event", LEVEL_TITLES[alert.level][language])
     for tag, value in zip(("urgency", "severity", "certainty"), CANCEL_GRAVITY, strict=True):
@@ -94,12 +99,13 @@ def _cancel_info(root: ET.Element, alert: Alert, language: str) -> None:
     _add(info, "senderName", "Politie / Burgernet")
     _add(info, "headline", f"{LEVEL_TITLES[alert.level][language]}: {label}")
     _add(info, "description", text)
+    _add(info, "web", web)
 
 
-def _info(root: ET.Element, alert: Alert, language: str, photo: CapPhoto | None) -> None:
+def _info(root: ET.Element, alert: Alert, language: Language, photo: CapPhoto | None, web: str) -> None:
     info = _add(root, "info")
     urgency, severity, certainty = GRAVITY[alert.level]
-    _add(info, "language", LANGUAGES[language])
+    _add(info, "language", CAP_LANGUAGES[language])
     _add(info, "category", "Rescue")
     _add(info, "event", LEVEL_TITLES[alert.level][language])
     _add(info, "urgency", urgency)
@@ -111,6 +117,7 @@ def _info(root: ET.Element, alert: Alert, language: str, photo: CapPhoto | None)
     if alert.child.description:
         _add(info, "description", alert.child.description)
     _add(info, "instruction", (alert.instruction.en if language == "en" else None) or alert.instruction.nl)
+    _add(info, "web", web)  # CAP 1.2 orders it after instruction, before contact
     _add(info, "contact", alert.contact.phone)
     for name, value in _parameters(alert):
         parameter = _add(info, "parameter")
@@ -177,16 +184,23 @@ class FeedEntry:
     identifier: str
     title: str
     updated: str
+    # The alert's public page; empty in an entry listed before the pages were.
+    page: str = ""
 
 
 def atom_feed(entries: list[FeedEntry], base_url: str, updated: str) -> bytes:
-    """The Atom index of active alerts, each entry linking to its CAP message (CAP feed conventions)."""
+    """The Atom index of active alerts, each entry linking to its CAP message (CAP feed conventions) and its page.
+
+    The feed and the CAP messages are the API's: their links are absolute under ``base_url``, the API's public
+    address. Without one they are relative to the feed's own address (``<api>/feed``), so that a reader still
+    finds them wherever the API is served, a stage path such as API Gateway's ``/api`` included.
+    """
     ET.register_namespace("", ATOM_NS)
     feed = ET.Element(f"{{{ATOM_NS}}}feed")
     _atom(feed, "id", "urn:kindalarm:feed")
     _atom(feed, "title", "Kind Alarm: vermiste kinderen")
     _atom(feed, "updated", updated)
-    ET.SubElement(feed, f"{{{ATOM_NS}}}link", rel="self", href=f"{base_url}/feed")
+    ET.SubElement(feed, f"{{{ATOM_NS}}}link", rel="self", href=_api_link(base_url, "feed"))
     author = _atom(feed, "author")
     _atom(author, "name", "Politie / Burgernet")
     for entry in entries:
@@ -199,9 +213,15 @@ def atom_feed(entries: list[FeedEntry], base_url: str, updated: str) -> bytes:
             f"{{{ATOM_NS}}}link",
             rel="alternate",
             type="application/cap+xml",
-            href=f"{base_url}/alerts/{entry.alert_id}/cap",
+            href=_api_link(base_url, f"alerts/{entry.alert_id}/cap"),
         )
+        if entry.page:
+            ET.SubElement(item, f"{{{ATOM_NS}}}link", rel="related", type="text/html", href=entry.page)
     return bytes(ET.tostring(feed, encoding="utf-8", xml_declaration=True))
+
+
+def _api_link(base_url: str, path: str) -> str:
+    return f"{base_url.rstrip('/')}/{path}" if base_url else path
 
 
 def _atom(parent: ET.Element, tag: str, text: str | None = None) -> ET.Element:
@@ -288,7 +308,7 @@ class CapFeed:
         self._base_url = base_url
 
     def write_message(
-        self, prefix: str, alert: Alert, sender: str, previous: str | None, photo: CapPhoto | None
+        self, prefix: str, alert: Alert, sender: str, previous: str | None, photo: CapPhoto | None, page: str
     ) -> None:
         key = message_key(prefix, alert.id)
         for _ in range(WRITE_ATTEMPTS):
@@ -297,7 +317,7 @@ class CapFeed:
                 return  # this version or a newer one is there already: a repeated or a late event
             # The message it replaces names itself, so a retraction without a delivery record still chains to it.
             chain = (stored.metadata.get("reference") if stored else None) or previous
-            body = cap_message(alert, sender, [chain] if chain else [], photo)
+            body = cap_message(alert, sender, [chain] if chain else [], photo, page)
             metadata = {"version": str(alert.version), "reference": reference_of(alert, sender)}
             if self._files.write(key, body, CAP_TYPE, metadata, stored.etag if stored else None):
                 return
@@ -361,30 +381,31 @@ class CapFeedChannel(ChannelDefaults):
         self._sender = sender
 
     def render(self, alert: Alert, assets: Assets) -> Content:
-        """The message's parts: which feed, the alert, its photo (none on a Cancel) and its index entry. The
-        message itself chains to the one it replaces in the feed, which only the write can read."""
+        """The message's parts: which feed, the alert, its photo (none on a Cancel), its page and its index entry.
+        The message itself chains to the one it replaces in the feed, which only the write can read."""
         url = assets.photo_urls.get("master")
         active = alert.state not in TERMINAL_STATES
         photo = CapPhoto(url, assets.photo) if active and assets.photo is not None and url is not None else None
-        entry = (
-            FeedEntry(alert.id, identifier(alert), alert.headline.nl, cap_time(alert.updated_at)) if active else None
-        )
+        page = assets.public_page
+        updated = cap_time(alert.updated_at)
+        entry = FeedEntry(alert.id, identifier(alert), alert.headline.nl, updated, page) if active else None
         prefix = "" if audience_for(alert.status) == "public" else SANDBOX_PREFIX
-        return {"alert": alert, "photo": photo, "entry": entry, "prefix": prefix}
+        return {"alert": alert, "photo": photo, "page": page, "entry": entry, "prefix": prefix}
 
     def preview(self, content: Content) -> Preview:
-        return Preview(CAP_TYPE, cap_message(content["alert"], self._sender, [], content["photo"]).decode())
+        message = cap_message(content["alert"], self._sender, [], content["photo"], content["page"])
+        return Preview(CAP_TYPE, message.decode())
 
     def deliver(self, content: Content, target: PartnerTarget, delivery_id: str, shown: str | None) -> str | None:
         alert: Alert = content["alert"]
-        self._feed.write_message(content["prefix"], alert, self._sender, shown, content["photo"])
+        self._feed.write_message(content["prefix"], alert, self._sender, shown, content["photo"], content["page"])
         self._feed.list_version(content["prefix"], alert.id, alert.version, content["entry"], content["entry"].updated)
         return reference_of(alert, self._sender)
 
     def retract(self, content: Content, target: PartnerTarget, delivery_id: str, shown: str | None) -> None:
         """The Cancel replaces the message and the alert leaves the index, whether or not it was ever shown."""
         alert: Alert = content["alert"]
-        self._feed.write_message(content["prefix"], alert, self._sender, shown, None)
+        self._feed.write_message(content["prefix"], alert, self._sender, shown, None, content["page"])
         self._feed.list_version(content["prefix"], alert.id, alert.version, None, cap_time(alert.updated_at))
 
 

@@ -1,4 +1,8 @@
-"""news_media: newsrooms and the press agency get the full alert by signed webhook, and its retraction."""
+"""news_media: newsrooms and the press agency get the full alert by signed webhook, and its retraction.
+
+Both name the alert's official page (``public_page``), which a newsroom links to; after the retraction it says
+the child was found, without the child's details.
+"""
 
 from __future__ import annotations
 
@@ -40,15 +44,15 @@ class NewsMediaChannel(WebhookChannel):
 
     def render(self, alert: Alert, assets: Assets) -> Content:
         if alert.state in TERMINAL_STATES:
-            return render_retraction(alert)
-        return within_limit(NAME, render(alert, dict(assets.photo_urls)))
+            return render_retraction(alert, assets.public_page)
+        return within_limit(NAME, render(alert, dict(assets.photo_urls), assets.public_page))
 
     def preview(self, content: Content) -> Preview:
         return Preview("application/json", json.dumps(content, ensure_ascii=False))
 
 
-def render(alert: Alert, photo_urls: dict[str, str]) -> dict[str, Any]:
-    """The newsroom payload: the whole alert in Dutch and English, with a link to the master photo. Pure."""
+def render(alert: Alert, photo_urls: dict[str, str], public_page: str) -> dict[str, Any]:
+    """The newsroom payload: the whole alert in Dutch and English, with links to the master photo and the page."""
     return {
         "type": "alert.published" if alert.version == 1 else "alert.updated",
         "alert": {
@@ -60,12 +64,13 @@ def render(alert: Alert, photo_urls: dict[str, str]) -> dict[str, Any]:
                 exclude_none=True,
             ),
             "photo_url": photo_urls.get("master"),
+            "public_page": public_page,
         },
     }
 
 
-def render_retraction(alert: Alert) -> dict[str, Any]:
-    """The retraction: no child data, only what to take down and why."""
+def render_retraction(alert: Alert, public_page: str) -> dict[str, Any]:
+    """The retraction: no child data, only what to take down and why, and the page that now says so."""
     reason = ending(alert)
     return {
         "type": "alert.retracted",
@@ -73,6 +78,7 @@ def render_retraction(alert: Alert) -> dict[str, Any]:
             **alert_summary(alert),
             "state": alert.state,
             "reason": reason,
+            "public_page": public_page,
         },
         "notice": RETRACTION_NOTICES[reason],
     }

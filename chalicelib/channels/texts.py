@@ -11,8 +11,10 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from chalicelib.channels.targets import audience_for
+from chalicelib.links import page_path, public_page
 from chalicelib.models.alert import Alert
-from chalicelib.wording import BANNERS, ENDINGS, LANGUAGES, LEVEL_TITLES, POST_BANNERS
+from chalicelib.wording import BANNERS, ENDINGS, LANGUAGES, LEVEL_TITLES, POST_BANNERS, Language
 
 
 class ContentError(ValueError):
@@ -179,11 +181,19 @@ def weight(text: str) -> int:
 # The push: one SNS message per language for APNs (and its sandbox) and FCM, each platform within 4 KB.
 
 MAX_PLATFORM_PAYLOAD = 4096
+# The create checks cannot know the page's address (it lies on the stage's site): they count one of 128
+# characters; ``https://kindalarm.burgernet.nl/sandbox/alerts/<uuid>.en.html`` is 90.
+PAGE_ALLOWANCE = "https://" + "x" * 120
 
 
-def sns_message(alert: Alert, title: str, body: str, image_url: str | None) -> str:
-    """The SNS ``MessageStructure=json`` message: the same notification for APNs (and its sandbox) and FCM."""
-    data = {"alert_id": alert.id, "version": str(alert.version), "state": alert.state}
+def sns_message(alert: Alert, title: str, body: str, page: str, image_url: str | None) -> str:
+    """The SNS ``MessageStructure=json`` message: the same notification for APNs (and its sandbox) and FCM.
+
+    ``page`` is what a tap opens, the alert's public page (the found page after a retraction): the app reads it
+    from ``url``, beside ``aps`` for APNs and in the data for FCM (FCM v1 has no link for a native app's
+    notification; ``click_action`` names an Android intent, not an address).
+    """
+    data = {"alert_id": alert.id, "version": str(alert.version), "state": alert.state, "url": page}
     apns = {
         "aps": {
             "alert": {"title": title, "body": body},
@@ -216,6 +226,18 @@ def sns_message(alert: Alert, title: str, body: str, image_url: str | None) -> s
     return json.dumps({"default": f"{title}: {body}", "APNS_SANDBOX": platforms["APNS"], **platforms})
 
 
+def page_in(language: Language, page: str, alert: Alert) -> str:
+    """The alert's page in ``language``, from its Dutch page (the one the worker gathers): same site, same audience.
+
+    A page not of the site's shape is taken as it is.
+    """
+    sandbox = audience_for(alert.status) == "sandbox"
+    dutch = page_path(alert.id, sandbox)
+    if language == "nl" or not page.endswith(dutch):
+        return page
+    return public_page(page.removesuffix(dutch), alert.id, sandbox, language)
+
+
 def alert_notification(alert: Alert, language: str) -> tuple[str, str]:
     """Title «Kind Alarm: <name>» and body: headline and instruction, in the device's language (Dutch by default)."""
     headline = alert.headline.en if language == "en" and alert.headline.en else alert.headline.nl
@@ -234,6 +256,6 @@ def ending(alert: Alert) -> str:
 
 
 def check_push(alert: Alert) -> None:
-    """Each language's notification fits APNs and FCM."""
+    """Each language's notification fits APNs and FCM, with a link to the page as long as any can be."""
     for language in LANGUAGES:
-        sns_message(alert, *alert_notification(alert, language), None)
+        sns_message(alert, *alert_notification(alert, language), PAGE_ALLOWANCE, None)

@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from functools import partial
 from importlib.resources import files
 from typing import Any
+from urllib.parse import urljoin
 
 import boto3
 import feedparser
@@ -57,7 +58,9 @@ def test_a_published_alert_is_in_the_feed_as_valid_cap(client, fan_out, schema):
     assert not feed.bozo, feed.get("bozo_exception")
     assert feed.version == "atom10"
     assert [entry.title for entry in feed.entries] == ["Sanne (9) vermist in Utrecht"]
-    assert feed.entries[0].links[0].href.endswith(f"/alerts/{alert['id']}/cap")
+    # Without PUBLIC_BASE_URL the link is relative to the feed's own address
+    link = urljoin("http://127.0.0.1:8000/feed", feed.entries[0].links[0].href)
+    assert link == f"http://127.0.0.1:8000/alerts/{alert['id']}/cap"
     assert feed.entries[0].links[0].type == "application/cap+xml"
 
 

@@ -35,6 +35,7 @@ from tests.conftest import ALERT_ID, CREATED_AT, alert, alert_body
 NOW = CREATED_AT
 SENDER = "kindalarm@politie.nl"
 NS = {"cap": CAP_NS}
+PAGE = f"https://kindalarm.example/alerts/{ALERT_ID}.html"
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +66,7 @@ POLYGON = [[[5.0, 52.0], [5.2, 52.0], [5.2, 52.2], [5.0, 52.0]]]
 def test_every_message_is_valid_cap_1_2(schema, overrides):
     subject = alert(**overrides)
     document = parsed(
-        cap_message(subject, SENDER, [], CapPhoto("https://photos.example/master.jpg", b"\xff\xd8jpeg")), schema
+        cap_message(subject, SENDER, [], CapPhoto("https://photos.example/master.jpg", b"\xff\xd8jpeg"), PAGE), schema
     )
     assert document.findtext("cap:msgType", namespaces=NS) == "Alert"
     assert document.findtext("cap:status", namespaces=NS) == subject.status.capitalize()
@@ -74,7 +75,9 @@ def test_every_message_is_valid_cap_1_2(schema, overrides):
 
 
 def test_the_circle_area_and_the_photo_resource(schema):
-    document = parsed(cap_message(alert(), SENDER, [], CapPhoto("https://photos.example/master.jpg", b"abc")), schema)
+    document = parsed(
+        cap_message(alert(), SENDER, [], CapPhoto("https://photos.example/master.jpg", b"abc"), PAGE), schema
+    )
     info = document.find("cap:info", NS)
     assert info.findtext("cap:area/cap:circle", namespaces=NS) == "52.0894,5.1101 15"
     assert info.findtext("cap:resource/cap:size", namespaces=NS) == "3"
@@ -88,11 +91,11 @@ def test_updates_and_the_cancel_chain_to_what_came_before(schema):
     content = lifecycle.patched_content(first, {"contact": {"phone": "112"}})
     second = lifecycle.revise(first, content, NOW)
     cancelled = lifecycle.cancel(second, "found", NOW)
-    update = parsed(cap_message(second, SENDER, [reference_of(first, SENDER)], None), schema)
+    update = parsed(cap_message(second, SENDER, [reference_of(first, SENDER)], None, PAGE), schema)
     assert update.findtext("cap:msgType", namespaces=NS) == "Update"
     assert update.findtext("cap:references", namespaces=NS) == f"{SENDER},kindalarm-{first.id}-v1,{cap_time(NOW)}"
     chain = [reference_of(first, SENDER), reference_of(second, SENDER)]
-    cancel = parsed(cap_message(cancelled, SENDER, chain, CapPhoto("https://x/y.jpg", b"abc")), schema)
+    cancel = parsed(cap_message(cancelled, SENDER, chain, CapPhoto("https://x/y.jpg", b"abc"), PAGE), schema)
     assert cancel.findtext("cap:msgType", namespaces=NS) == "Cancel"
     assert cancel.find("cap:info/cap:resource", NS) is None
 
@@ -115,7 +118,7 @@ def test_a_cancel_names_the_event_and_why_it_ended_never_the_child(schema, end, 
     ended = lifecycle.expire(subject, NOW) if end == "expired" else lifecycle.cancel(subject, end, NOW)
     photo = CapPhoto("https://photos.example/master.jpg", b"abc")
     # When its Cancel is written
-    message = cap_message(ended, SENDER, [reference_of(subject, SENDER)], photo)
+    message = cap_message(ended, SENDER, [reference_of(subject, SENDER)], photo, PAGE)
     cancel = parsed(message, schema)
     # Then it is a valid Cancel that says why, in the alert's languages, and carries none of the child's data
     assert cancel.findtext("cap:msgType", namespaces=NS) == "Cancel"
@@ -167,7 +170,9 @@ PUBLIC = PartnerTarget.model_validate(
 
 def listed(files: MemoryFeedFiles, prefix: str = "") -> list[str]:
     atom = etree.fromstring(files.files[f"{prefix}feed.atom"].body)
-    return [href.rsplit("/", 2)[1] for href in atom.xpath("//atom:entry/atom:link/@href", namespaces=ATOM)]
+    return [
+        href.rsplit("/", 2)[1] for href in atom.xpath("//atom:entry/atom:link[@rel='alternate']/@href", namespaces=ATOM)
+    ]
 
 
 ATOM = {"atom": "http://www.w3.org/2005/Atom"}

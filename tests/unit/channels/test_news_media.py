@@ -12,10 +12,11 @@ from chalicelib.channels.news_media import NewsMediaChannel, render, render_retr
 from tests.conftest import ALERT_ID, alert
 
 NOW = datetime(2026, 11, 28, 15, 0, tzinfo=timezone.utc)
+PAGE = f"https://kindalarm.example/alerts/{ALERT_ID}.html"
 
 
 def test_newsrooms_get_the_whole_alert_in_both_languages():
-    payload = render(alert(), {})
+    payload = render(alert(), {}, PAGE)
     assert payload["type"] == "alert.published"
     sent = payload["alert"]
     assert (sent["id"], sent["version"], sent["level"], sent["status"]) == (ALERT_ID, 1, "kind_alarm", "actual")
@@ -29,12 +30,12 @@ def test_newsrooms_get_the_whole_alert_in_both_languages():
 def test_a_later_version_is_an_update():
     first = alert()
     content = lifecycle.patched_content(first, {"contact": {"phone": "112"}})
-    assert render(lifecycle.revise(first, content, NOW), {})["type"] == "alert.updated"
+    assert render(lifecycle.revise(first, content, NOW), {}, PAGE)["type"] == "alert.updated"
 
 
 def test_the_retraction_names_the_alert_but_not_the_child():
     cancelled = lifecycle.cancel(alert(), "found", NOW)
-    payload = render_retraction(cancelled)
+    payload = render_retraction(cancelled, PAGE)
     assert payload["type"] == "alert.retracted"
     assert payload["alert"]["reason"] == "found"
     assert "gevonden" in payload["notice"]["nl"]
@@ -47,4 +48,4 @@ def test_content_over_the_limit_is_refused(monkeypatch):
     monkeypatch.setattr("chalicelib.channels.webhook_channel.MAX_PAYLOAD_BYTES", 500)
     channel = NewsMediaChannel(None, None)  # type: ignore[arg-type]
     with pytest.raises(ContentError, match="news_media payload is"):
-        channel.render(alert(), Assets(public_page="https://kindalarm.example/alerts/a-1.html"))
+        channel.render(alert(), Assets(public_page=PAGE))
