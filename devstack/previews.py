@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 from PIL import Image, ImageDraw
@@ -39,12 +40,43 @@ def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     photo = stand_in_photo()
     samples = {
-        "kind_alarm": VisualContent("kind_alarm", "Sanne de Vries", "Sanne (9) vermist in Utrecht", "0800-6070", photo),
+        "kind_alarm": VisualContent(
+            "kind_alarm",
+            "Sanne de Vries",
+            "Sanne (9) vermist in Utrecht",
+            "0800-6070",
+            photo,
+            age=9,
+            place="Utrecht Centraal",
+            seen_at=datetime(2026, 11, 28, 13, 5, tzinfo=timezone.utc),
+            description="1,30 m, blond haar, rode jas",
+        ),
         "vermist_kind_no_photo": VisualContent(
             "vermist_kind",
             "IJsbrand Daniël van den Heuvel",
-            "Laatst gezien bij station Amsterdam Bijlmer ArenA met een groene rugzak en een blauwe jas",
+            "IJsbrand (12) vermist in Amsterdam",
             "0800-6070",
+            age=12,
+            place="Station Amsterdam Bijlmer ArenA",
+            seen_at=datetime(2026, 7, 4, 12, 0, tzinfo=timezone.utc),
+            description="Kort donker haar, groene rugzak, blauwe jas",
+        ),
+        # Every text at its longest: what shrinks, what wraps, what is cut with «…».
+        "kind_alarm_long": VisualContent(
+            "kind_alarm",
+            "Maria-Louisa Anaïs Zoë Daniëlle van den Heuvel-Wolfeschlegelsteinhausen tot Oud-Beijerland",
+            "Zoë (7) vermist in Capelle aan den IJssel, mogelijk meegenomen door een bekende in een grijze bestelbus",
+            "0800-6070",
+            photo,
+            age=7,
+            place="Speeltuin achter het winkelcentrum aan de Burgemeester van Roijensingel, Leidschendam-Voorburg",
+            seen_at=datetime(2026, 11, 28, 13, 5, tzinfo=timezone.utc),
+            description=(
+                "Ongeveer 1,30 m lang, tenger, lang blond haar in een vlecht, blauwe ogen, sproeten. Draagt een rode "
+                "winterjas met capuchon, een spijkerbroek, roze gympen en een groene rugzak met een eenhoorn erop. "
+                "Heeft een bril met een paars montuur. Spreekt Nederlands en een beetje Engels. Is bang voor honden "
+                "en loopt weg als iemand haar aanspreekt; benader haar rustig en blijf bij haar tot de politie er is."
+            ),
         ),
     }
     for sample, content in samples.items():

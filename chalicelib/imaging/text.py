@@ -39,15 +39,19 @@ def font(font_file: Path, size: int) -> ImageFont.FreeTypeFont:
 def fit_text(
     text: str, font_file: Path, box: tuple[int, int], max_size: int, max_lines: int, min_size: int = FLOOR_SIZE
 ) -> FittedText:
-    """The largest size (at most ``max_size``) at which ``text`` wraps into ``box`` in at most ``max_lines``."""
+    """The largest size (at most ``max_size``) at which ``text`` wraps into ``box`` in at most ``max_lines``.
+
+    Text that does not fit at ``min_size`` (the smallest size worth reading there) loses trailing words at it.
+    """
     words = text.split()
     width, height = box
-    for size in _sizes(max_size, min(min_size, max_size)):
+    smallest = min(min_size, max_size)
+    for size in _sizes(max_size, smallest):
         lines = _wrap(words, font(font_file, size), width)
-        line_height = _line_height(font_file, size)
-        if lines is not None and len(lines) <= max_lines and line_height * len(lines) <= height:
-            return FittedText(tuple(lines), size, line_height, font_file)
-    return _shortened(words, font_file, box, max_lines)
+        height_of_line = line_height(font_file, size)
+        if lines is not None and len(lines) <= max_lines and height_of_line * len(lines) <= height:
+            return FittedText(tuple(lines), size, height_of_line, font_file)
+    return _shortened(words, font_file, box, max_lines, smallest)
 
 
 def _sizes(largest: int, smallest: int) -> list[int]:
@@ -58,9 +62,22 @@ def _sizes(largest: int, smallest: int) -> list[int]:
     return [*sizes, smallest]
 
 
-def _line_height(font_file: Path, size: int) -> int:
+def line_height(font_file: Path, size: int) -> int:
+    """The distance from one line to the next at ``size``."""
     ascent, descent = font(font_file, size).getmetrics()
     return int((ascent + descent) * 1.1)
+
+
+def indent(face: ImageFont.FreeTypeFont, line: str) -> int:
+    """How far right of the box's edge a line is drawn so that its ink starts inside: a «j» that opens a line
+    reaches left of where it is drawn."""
+    return max(0, -int(face.getbbox(line)[0]))
+
+
+def _width(face: ImageFont.FreeTypeFont, text: str) -> float:
+    """What a line takes across: its advance, or its ink where that reaches further (either side)."""
+    left, _, right, _ = face.getbbox(text)
+    return max(face.getlength(text), right) + max(0, -left)
 
 
 def _wrap(words: list[str], face: ImageFont.FreeTypeFont, width: int) -> list[str] | None:
@@ -68,10 +85,10 @@ def _wrap(words: list[str], face: ImageFont.FreeTypeFont, width: int) -> list[st
     lines: list[str] = []
     current = ""
     for word in words:
-        if face.getlength(word) > width:
+        if _width(face, word) > width:
             return None
         candidate = f"{current} {word}" if current else word
-        if face.getlength(candidate) <= width:
+        if _width(face, candidate) <= width:
             current = candidate
         else:
             lines.append(current)
@@ -81,14 +98,13 @@ def _wrap(words: list[str], face: ImageFont.FreeTypeFont, width: int) -> list[st
     return lines
 
 
-def _shortened(words: list[str], font_file: Path, box: tuple[int, int], max_lines: int) -> FittedText:
-    """At the floor size: as many whole words as fit, then an ellipsis."""
-    size = FLOOR_SIZE
-    face, line_height = font(font_file, size), _line_height(font_file, size)
-    fitting_lines = max(1, min(max_lines, box[1] // line_height))
+def _shortened(words: list[str], font_file: Path, box: tuple[int, int], max_lines: int, size: int) -> FittedText:
+    """At the smallest size: as many whole words as fit, then an ellipsis."""
+    face, height_of_line = font(font_file, size), line_height(font_file, size)
+    fitting_lines = max(1, min(max_lines, box[1] // height_of_line))
     for count in range(len(words) - 1, 0, -1):
         kept = [*words[: count - 1], words[count - 1] + ELLIPSIS]
         lines = _wrap(kept, face, box[0])
         if lines is not None and len(lines) <= fitting_lines:
-            return FittedText(tuple(lines), size, line_height, font_file)
-    return FittedText((ELLIPSIS,), size, line_height, font_file)
+            return FittedText(tuple(lines), size, height_of_line, font_file)
+    return FittedText((ELLIPSIS,), size, height_of_line, font_file)

@@ -8,7 +8,7 @@ from itertools import combinations
 import pytest
 from PIL import Image, ImageDraw
 
-from chalicelib.imaging.text import BOLD, ELLIPSIS, fit_text
+from chalicelib.imaging.text import BOLD, ELLIPSIS, fit_text, indent
 from chalicelib.imaging.visuals import Box, VisualContent, VisualKind, layout, render_visual
 
 SIZES: dict[VisualKind, tuple[int, int]] = {
@@ -39,7 +39,8 @@ def photo() -> bytes:
 
 def drawn_box(left: int, top: int, line: str, placed) -> tuple[int, int, int, int]:
     draw = ImageDraw.Draw(Image.new("RGB", (1, 1)))
-    bbox = draw.textbbox((left, top), line, font=placed.text.font())
+    face = placed.text.font()
+    bbox = draw.textbbox((left + indent(face, line), top), line, font=face)
     return int(bbox[0]), int(bbox[1]), int(bbox[2]), int(bbox[3])
 
 
@@ -66,7 +67,7 @@ def test_every_text_stays_in_its_box(kind, name, line, with_photo):
             assert placed.box.left <= left and right <= placed.box.right, text_line
             assert placed.box.top <= top and bottom <= placed.box.bottom + 1, text_line
     # No text over the photo, and the texts below the banner do not overlap each other
-    body = [plan.texts[key].box for key in ("name", "line", "phone") if key in plan.texts]
+    body = [placed.box for key, placed in plan.texts.items() if key != "banner"]
     if plan.photo is not None:
         body.append(plan.photo)
     for first, second in combinations(body, 2):
