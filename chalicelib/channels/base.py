@@ -91,10 +91,23 @@ class Channel(Protocol):
 def visual(
     alert: Alert, photo: bytes | None, size: tuple[int, int], kind: str, max_jpeg_bytes: int | None = None
 ) -> bytes:
-    """The channel visual of an alert (social card, station poster, road-sign image), with its photo if any."""
+    """The channel visual of an alert (social card, station poster, road-sign image), with its photo if any, and
+    what to recognise the child by: age, when and where last seen, description (each visual shows what it has
+    room for)."""
     from chalicelib.imaging.visuals import VisualContent, render_visual
 
-    content = VisualContent(alert.level, alert.child.name, alert.headline.nl, alert.contact.phone, photo)
+    child, seen = alert.child, alert.last_seen
+    content = VisualContent(
+        alert.level,
+        child.name,
+        alert.headline.nl,
+        alert.contact.phone,
+        photo,
+        age=child.age,
+        place=seen.place,
+        seen_at=seen.at,
+        description=child.description,
+    )
     return render_visual(content, size, kind, max_jpeg_bytes)  # type: ignore[arg-type]
 
 
