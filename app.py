@@ -224,6 +224,11 @@ def cap_feed(event: SQSEvent) -> dict[str, Any]:
     return _channel_batch("cap_feed", event)
 
 
+@app.on_sqs_message(queue=settings.channel_queue("web"), batch_size=1, name="web")
+def web(event: SQSEvent) -> dict[str, Any]:
+    return _channel_batch("web", event)
+
+
 @app.on_sqs_message(queue=settings.channel_queue("news_media"), batch_size=10, name="news_media")
 def news_media(event: SQSEvent) -> dict[str, Any]:
     return _channel_batch("news_media", event)

@@ -61,6 +61,8 @@ class Settings(BaseModel):
     public_base_url: str = ""
     # The public site (the official alert pages) that posts, pushes and feeds link to.
     public_site_url: str = "https://kindalarm.burgernet.nl"
+    # The CloudFront distribution in front of the site, invalidated on every change (none locally).
+    site_distribution_id: str = ""
     problem_base_uri: str = "https://kindalarm.burgernet.nl/problems/"
 
     # Fan-out. ARNs come from the stack (merge template in AWS, stack outputs locally).

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from chalicelib.alerts.watch import DeliveryWatch
     from chalicelib.channels.base import Asset, Assets, Channel
     from chalicelib.channels.previews import PreviewService
+    from chalicelib.channels.web import WebSite
     from chalicelib.channels.worker import ChannelWorker
     from chalicelib.models.alert import Alert
 
@@ -62,6 +63,21 @@ class Wiring:
         from chalicelib.adapters.feed_store import FeedStore
 
         return FeedStore(s3_client(), self.settings.photos_bucket)
+
+    @cached_property
+    def web_site(self) -> WebSite:
+        """The public site's files (``site/``), its private index (``web/``) and its CloudFront distribution."""
+        from chalicelib.adapters.clients import cloudfront_client
+        from chalicelib.adapters.feed_store import FeedStore
+        from chalicelib.adapters.site_cache import SiteCache
+        from chalicelib.channels.web import WebSite
+
+        settings = self.settings
+        site = FeedStore(s3_client(), settings.photos_bucket, "site/")
+        state = FeedStore(s3_client(), settings.photos_bucket, "web/")
+        distribution = settings.site_distribution_id
+        cache = SiteCache(cloudfront_client() if distribution else None, distribution)
+        return WebSite(site, state, cache, settings.public_site_url)
 
     # Use cases.
 
@@ -143,7 +159,9 @@ class Wiring:
         from chalicelib.alerts.retention import RetentionPurge
         from chalicelib.channels.cap_feed import CapFeed
 
-        return RetentionPurge(self.alert_table, CapFeed(self.feed_store, self.settings.public_base_url))
+        return RetentionPurge(
+            self.alert_table, (CapFeed(self.feed_store, self.settings.public_base_url), self.web_site)
+        )
 
     @cached_property
     def event_topic(self) -> EventTopic:
@@ -191,6 +209,7 @@ class Wiring:
             public_page=public_page(self.settings.public_site_url, alert.id, sandbox),
             photo=photos.master(alert.photo_id) if "photo" in needs else None,
             photo_urls=photos.urls(alert.photo_id) if "photo_urls" in needs else {},
+            page_photo=photos.rendition(alert.photo_id, "feed") if "page_photo" in needs else None,
         )
 
     @cached_property

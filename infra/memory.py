@@ -3,7 +3,7 @@
 infra/merge.py puts these sizes into the template; tests/infra/test_memory.py holds the packaged template to them
 and every size to at least HEADROOM times its peak. Memory also buys CPU: Lambda gives a function a share of a vCPU
 in proportion to its memory, a full vCPU at 1,769 MB. The functions on an alert's way out (the API, photo uploads,
-the dispatcher, the six channels) run cold nearly every time, a few alerts a year, and one cold start after the
+the dispatcher, the seven channels) run cold nearly every time, a few alerts a year, and one cold start after the
 other stands between Burgernet's call and the last channel: they get a full vCPU. At HEADROOM times their peak
 (a tenth to two fifths of a vCPU) their cold starts would take two to five times as long (bench/memory.py prints
 both). The rest run on a schedule or for SNS reports no one waits for: HEADROOM times the peak, in 64 MB steps.
@@ -41,6 +41,7 @@ MEMORY: dict[str, FunctionMemory] = {
     "SocialMedia": FunctionMemory(125, "batch of 5 alerts", FULL_VCPU_MB),
     "RoadSigns": FunctionMemory(120, "batch of 5 alerts", FULL_VCPU_MB),
     "StationScreens": FunctionMemory(134, "batch of 5 alerts", FULL_VCPU_MB),
+    "Web": FunctionMemory(112, "batch of 1 alert", FULL_VCPU_MB),
     # No one waits for them: HEADROOM x peak, rounded up to 64 MB.
     "PushEvents": FunctionMemory(70, "an endpoint report", 128),
     "WatchDeliveries": FunctionMemory(60, "the schedule's event", 128),

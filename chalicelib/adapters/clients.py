@@ -41,7 +41,12 @@ def ssm_client() -> Any:
     return _client("ssm")
 
 
+@lru_cache(maxsize=1)
+def cloudfront_client() -> Any:
+    return _client("cloudfront")
+
+
 def reset_clients() -> None:
     """Forget every client, for a process whose endpoint or credentials changed (tests, the local stack)."""
-    for factory in (dynamodb_client, sns_client, sqs_client, s3_client, ssm_client):
+    for factory in (dynamodb_client, sns_client, sqs_client, s3_client, ssm_client, cloudfront_client):
         factory.cache_clear()

@@ -109,7 +109,10 @@ class PhotoService:
         return self._objects.urls(photo_id, RENDITION_NAMES, self._url_seconds) if photo_id else {}
 
     def master(self, photo_id: str | None) -> bytes | None:
-        return self._objects.rendition(photo_id, "master") if photo_id else None
+        return self.rendition(photo_id, "master")
+
+    def rendition(self, photo_id: str | None, name: str) -> bytes | None:
+        return self._objects.rendition(photo_id, name) if photo_id else None
 
     def delete(self, photo_id: str | None) -> None:
         if photo_id is None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -27,15 +27,17 @@ class FeedFiles(Protocol):
 class RetentionPurge:
     """Cancelled and expired alerts past their retention lose every item and file holding the child's details.
 
-    The feed files go first (the alert's CAP messages and index lines, public and sandbox), then the table's items,
-    so a run that fails in between finds the alert again next time. The table's TTL on ``purge_at`` and the
-    bucket's lifecycle rule on ``feed/`` do the same within a day or two; this scheduled run makes it prompt and
-    leaves a ``purged`` audit record.
+    The files go first (the alert's CAP messages and index lines, its «found» page on the public site; public and
+    sandbox), then the table's items, so a run that fails in between finds the alert again next time. The table's
+    TTL on ``purge_at`` and the bucket's lifecycle rule on ``feed/`` do the same within a day or two; this scheduled
+    run makes it prompt and leaves a ``purged`` audit record.
     """
 
-    def __init__(self, alerts: RetainedAlerts, feed: FeedFiles, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(
+        self, alerts: RetainedAlerts, files: Sequence[FeedFiles], clock: Callable[[], datetime] = utc_now
+    ) -> None:
         self._alerts = alerts
-        self._feed = feed
+        self._files = files
         self._clock = clock
 
     def run(self, actor: Actor) -> list[str]:
@@ -43,7 +45,8 @@ class RetentionPurge:
         purged = []
         for alert in self._alerts.retained(ending_before=int(now.timestamp()) + 1):
             audit = audit_record(alert, "purged", actor).model_copy(update={"at": now, "channels": []})
-            self._feed.erase(alert.id, now)
+            for files in self._files:
+                files.erase(alert.id, now)
             try:
                 self._alerts.purge(alert, audit)
             except StaleWriteError:

@@ -18,7 +18,9 @@ from chalicelib.models.alert import Alert
 
 __all__ = ["Assets", "Channel", "ChannelDefaults", "ContentError", "Preview", "alert_summary"]
 
-Asset = Literal["photo", "photo_urls"]
+# The social card: X and Facebook posts, and the public page's share image (OpenGraph, Twitter card).
+CARD_SIZE = (1200, 675)
+Asset = Literal["photo", "photo_urls", "page_photo"]
 Content = dict[str, Any]
 
 
@@ -29,6 +31,7 @@ class Assets:
     public_page: str
     photo: bytes | None = None  # the master rendition
     photo_urls: Mapping[str, str] = field(default_factory=dict)  # expiring links, per rendition
+    page_photo: bytes | None = None  # the rendition the public page shows
 
 
 @dataclass(frozen=True)

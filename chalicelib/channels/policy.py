@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from chalicelib.models.alert import Level
 
-CHANNELS = ("app_push", "social_media", "news_media", "road_signs", "station_screens", "cap_feed")
+CHANNELS = ("app_push", "social_media", "news_media", "road_signs", "station_screens", "cap_feed", "web")
 
 CHANNELS_BY_LEVEL: dict[Level, tuple[str, ...]] = {
     "kind_alarm": CHANNELS,
-    "vermist_kind": ("app_push", "social_media", "news_media", "cap_feed"),
+    "vermist_kind": ("app_push", "social_media", "news_media", "cap_feed", "web"),
 }
 
 

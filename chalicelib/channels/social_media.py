@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from chalicelib.alerts.lifecycle import TERMINAL_STATES
-from chalicelib.channels.base import Asset, Assets, ChannelDefaults, Content, Preview, visual
+from chalicelib.channels.base import CARD_SIZE, Asset, Assets, ChannelDefaults, Content, Preview, visual
 from chalicelib.channels.targets import PartnerTarget
 from chalicelib.channels.texts import ending, post_text, with_link
 from chalicelib.models.alert import Alert
@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from chalicelib.wiring import Wiring
 
 NAME = "social_media"
-CARD_SIZE = (1200, 675)
 FOUND_NOTICE = "Het vermiste kind is gevonden. Dank voor het delen en uw hulp. Verwijder de oproep uit uw tijdlijn."
 
 

@@ -61,11 +61,15 @@ def parse_directory(document: str) -> PartnerDirectory:
 
 
 # The channels that reach their audience themselves, and the target that stands for it: (public, sandbox).
-OWN_AUDIENCES = {"app_push": ("app-users", "test-devices"), "cap_feed": ("public-feed", "sandbox-feed")}
+OWN_AUDIENCES = {
+    "app_push": ("app-users", "test-devices"),
+    "cap_feed": ("public-feed", "sandbox-feed"),
+    "web": ("public-site", "sandbox-site"),
+}
 
 
 def with_own_audiences(directory: PartnerDirectory) -> PartnerDirectory:
-    """app_push and cap_feed have no partners: app users or test devices; the public feed or the sandbox feed."""
+    """app_push, cap_feed and web have no partners: app users or test devices; the public or the sandbox feed, site."""
 
     def audience(name: str) -> PartnerTarget:
         return PartnerTarget.model_validate(

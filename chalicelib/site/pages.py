@@ -17,6 +17,7 @@ from html import escape
 from importlib.resources import files
 from urllib.parse import quote, urlsplit
 
+from chalicelib.channels.base import CARD_SIZE
 from chalicelib.channels.texts import ending
 from chalicelib.links import Language
 from chalicelib.models.alert import Alert, LocalizedHeadline, LocalizedInstruction
@@ -114,7 +115,6 @@ MONTHS: dict[Language, tuple[str, ...]] = {
     ),
 }  # fmt: skip
 OG_LOCALES: dict[Language, str] = {"nl": "nl_NL", "en": "en_GB"}
-CARD_SIZE = (1200, 675)
 # The feed rendition fits 800x800 and photos are mostly portrait: the box kept free until the photo arrives.
 PHOTO_BOX = (640, 800)
 

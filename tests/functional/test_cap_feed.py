@@ -176,8 +176,16 @@ class WatchedStore(FeedStore):
             self._pause()
         return stored
 
-    def write(self, key: str, body: bytes, content_type: str, metadata: dict[str, str], replacing: str | None) -> bool:
-        written = super().write(key, body, content_type, metadata, replacing)
+    def write(
+        self,
+        key: str,
+        body: bytes,
+        content_type: str,
+        metadata: dict[str, str],
+        replacing: str | None,
+        cache_control: str | None = None,
+    ) -> bool:
+        written = super().write(key, body, content_type, metadata, replacing, cache_control)
         self.lost_writes += not written
         return written
 

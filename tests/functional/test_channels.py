@@ -38,6 +38,7 @@ def test_a_kind_alarm_reaches_every_channel(client, fan_out):
         "road_signs": "delivered",
         "station_screens": "delivered",
         "cap_feed": "delivered",
+        "web": "delivered",
     }
     # One post with the social card on each account, in Dutch, within X's limit
     for partner in ("x-politie", "facebook-politie"):
@@ -60,7 +61,7 @@ def test_a_kind_alarm_reaches_every_channel(client, fan_out):
 def test_a_vermist_kind_stays_off_signs_and_screens(client, fan_out):
     alert = create(client, level="vermist_kind")
     fan_out.runner.drain()
-    assert set(deliveries(client, alert["id"])) == {"app_push", "news_media", "social_media", "cap_feed"}
+    assert set(deliveries(client, alert["id"])) == {"app_push", "news_media", "social_media", "cap_feed", "web"}
     assert fan_out.sink.deliveries("rws-tmc") == fan_out.sink.deliveries("ns-screens") == []
 
 
@@ -141,6 +142,7 @@ def test_a_traffic_centre_that_stays_down_dead_letters_while_the_others_deliver(
         "road_signs": "failed",
         "station_screens": "delivered",
         "cap_feed": "delivered",
+        "web": "delivered",
     }
 
 

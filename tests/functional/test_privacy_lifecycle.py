@@ -124,7 +124,7 @@ def test_after_retention_the_child_data_is_erased_and_the_audit_trail_stays(clie
     assert scheduled(client, "purge_alerts") == {"purged": []}
     # When the retention has passed
     later = cancelled_at + timedelta(days=30, seconds=1)
-    purge = RetentionPurge(table, feed_files(aws), clock=lambda: later)
+    purge = RetentionPurge(table, (feed_files(aws),), clock=lambda: later)
     assert purge.run(Actor(principal="test", request_id="r")) == [alert["id"]]
     # Then the alert, its reference and its deliveries are gone; only audit records remain, without child data
     remaining = items_of(aws, alert)
@@ -201,7 +201,7 @@ def test_after_retention_the_feed_files_hold_nothing_of_the_alert(client, aws, f
     # When the retention has passed and the purge runs
     later = datetime.fromisoformat(cancelled["updated_at"]) + timedelta(days=get_settings().retention_days, seconds=1)
     table = AlertTable(dynamodb_client(), aws["AlertsTableName"])
-    purge = RetentionPurge(table, feed_files(aws), clock=lambda: later)
+    purge = RetentionPurge(table, (feed_files(aws),), clock=lambda: later)
     assert sorted(purge.run(Actor(principal="test", request_id="r"))) == sorted(ids)
     fan_out.runner.drain()
     # Then no file under feed/ names these alerts or holds anything of the child, in either feed

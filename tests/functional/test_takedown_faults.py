@@ -38,7 +38,9 @@ from tests.functional.test_app_push import PREFIX, UTRECHT, published, register
 ACCOUNT, REGION = "123456789012", "eu-west-1"
 WEBHOOK_RETRACTIONS = {"news_media": "alert.retracted", "road_signs": "sign.clear", "station_screens": "screen.clear"}
 FAULTS = ("crash_after_first_target", "unexpected_error_at_second_target", "answer_lost_after_partner_acted")
-CHANNELS = ("news_media", "social_media", "road_signs", "station_screens", "app_push", "cap_feed")
+CHANNELS = ("news_media", "social_media", "road_signs", "station_screens", "app_push", "cap_feed", "web")
+# The channels that reach their audience themselves, through one target each.
+OWN_AUDIENCE = ("app_push", "cap_feed", "web")
 
 
 class Crash(BaseException):
@@ -141,7 +143,7 @@ def throttled(operation: str) -> ClientError:
 
 def strike(channel: str, fault: str, fan_out: FanOut) -> Hook | None:
     """Arm ``fault`` for the channel's first delivery; the hook, where the fault is one."""
-    if channel in ("app_push", "cap_feed"):
+    if channel in OWN_AUDIENCE:
         return _strike_own_audience(channel, fault)
     first, second = public_targets(channel)[:2]
     if fault == "answer_lost_after_partner_acted":
@@ -154,11 +156,13 @@ def strike(channel: str, fault: str, fan_out: FanOut) -> Hook | None:
 
 
 def _strike_own_audience(channel: str, fault: str) -> Hook:
-    # app_push and cap_feed have one target (app users, the public feed): the fault strikes its one call.
+    # app_push, cap_feed and web have one target (app users, the public feed, the public site): the fault strikes
+    # its one call (web: the page's write).
     if channel == "app_push":
         client, operation, match = sns_client(), "Publish", _is_push_publish
     else:
-        client, operation, match = s3_client(), "PutObject", _is_feed_write
+        client, operation = s3_client(), "PutObject"
+        match = _is_feed_write if channel == "cap_feed" else _is_page_write
     if fault == "unexpected_error_at_second_target":
         return Hook(client, operation, throttled(operation), match)
     error: BaseException = Crash() if fault == "crash_after_first_target" else read_timeout()
@@ -171,6 +175,11 @@ def _is_push_publish(params: dict[str, Any]) -> bool:
 
 def _is_feed_write(params: dict[str, Any]) -> bool:
     return str(params.get("Key", "")).startswith("feed/")
+
+
+def _is_page_write(params: dict[str, Any]) -> bool:
+    key = str(params.get("Key", ""))
+    return key.startswith("site/alerts/") and key.endswith(".html")
 
 
 def deliver_with_fault(client: Any, fan_out: FanOut, channel: str, fault: str) -> dict[str, Any]:
@@ -188,7 +197,7 @@ def deliver_with_fault(client: Any, fan_out: FanOut, channel: str, fault: str) -
         fan_out.runner.drain()
     if hook is not None:
         assert hook.struck == 1, "the fault never struck"
-    if fault == "answer_lost_after_partner_acted" and channel not in ("app_push", "cap_feed"):
+    if fault == "answer_lost_after_partner_acted" and channel not in OWN_AUDIENCE:
         _wait_for_late_answer(fan_out, channel)
     return alert
 
@@ -255,6 +264,13 @@ class Shown:
         assert self.alert_id not in bucket.keys["feed/feed.atom"].value.decode()
         message = bucket.keys[f"feed/cap/{self.alert_id}.xml"].value.decode()
         assert "<msgType>Cancel</msgType>" in message
+
+    def _web(self) -> None:
+        bucket = next(b for name, b in s3_backends[ACCOUNT]["global"].buckets.items() if "photos" in name)
+        site = {key: bucket.keys[key].value for key in bucket.keys if key.startswith("site/")}
+        assert "Sanne" not in site[f"site/alerts/{self.alert_id}.html"].decode()
+        assert not [key for key in site if key.startswith(f"site/alerts/{self.alert_id}/")]
+        assert self.alert_id not in site["site/active.json"].decode()
 
 
 @pytest.mark.parametrize("fault", FAULTS)

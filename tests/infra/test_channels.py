@@ -27,11 +27,11 @@ def _reload() -> dict[str, Any]:
 
 
 @pytest.fixture
-def with_web() -> Iterator[dict[str, Any]]:
-    """A seventh channel, "web", in the policy table (serving kind_alarm only), and nothing else edited."""
+def with_radio() -> Iterator[dict[str, Any]]:
+    """An eighth channel, "radio", in the policy table (serving kind_alarm only), and nothing else edited."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(policy, "CHANNELS", (*policy.CHANNELS, "web"))
-        patch.setitem(policy.CHANNELS_BY_LEVEL, "kind_alarm", (*policy.CHANNELS_BY_LEVEL["kind_alarm"], "web"))
+        patch.setattr(policy, "CHANNELS", (*policy.CHANNELS, "radio"))
+        patch.setitem(policy.CHANNELS_BY_LEVEL, "kind_alarm", (*policy.CHANNELS_BY_LEVEL["kind_alarm"], "radio"))
         try:
             yield _reload()
         finally:
@@ -39,48 +39,48 @@ def with_web() -> Iterator[dict[str, Any]]:
             _reload()
 
 
-def test_a_channel_added_to_the_policy_table_gets_its_queue_subscription_function_role_and_memory(with_web):
-    template = with_web["infra.merge"].merge_template()
+def test_a_channel_added_to_the_policy_table_gets_its_queue_subscription_function_role_and_memory(with_radio):
+    template = with_radio["infra.merge"].merge_template()
     resources, outputs = template["Resources"], template["Outputs"]
 
-    assert resources["WebQueue"]["Properties"]["QueueName"] == {"Fn::Sub": "kind-alarm-${Stage}-web"}
-    assert resources["WebQueue"]["Properties"]["RedrivePolicy"]["deadLetterTargetArn"] == {
-        "Fn::GetAtt": ["WebDeadLetterQueue", "Arn"]
+    assert resources["RadioQueue"]["Properties"]["QueueName"] == {"Fn::Sub": "kind-alarm-${Stage}-radio"}
+    assert resources["RadioQueue"]["Properties"]["RedrivePolicy"]["deadLetterTargetArn"] == {
+        "Fn::GetAtt": ["RadioDeadLetterQueue", "Arn"]
     }
-    assert resources["WebDeadLetterQueue"]["Properties"]["QueueName"] == {"Fn::Sub": "kind-alarm-${Stage}-web-dlq"}
-    subscription = resources["WebSubscription"]["Properties"]
+    assert resources["RadioDeadLetterQueue"]["Properties"]["QueueName"] == {"Fn::Sub": "kind-alarm-${Stage}-radio-dlq"}
+    subscription = resources["RadioSubscription"]["Properties"]
     assert subscription["TopicArn"] == {"Ref": "AlertEventsTopic"}
-    assert subscription["Endpoint"] == {"Fn::GetAtt": ["WebQueue", "Arn"]}
+    assert subscription["Endpoint"] == {"Fn::GetAtt": ["RadioQueue", "Arn"]}
     assert subscription["FilterPolicy"] == {"level": ["kind_alarm"]}
     queue_policy = resources["ChannelQueuesPolicy"]["Properties"]
-    assert {"Ref": "WebQueue"} in queue_policy["Queues"]
-    assert {"Fn::GetAtt": ["WebQueue", "Arn"]} in queue_policy["PolicyDocument"]["Statement"][0]["Resource"]
-    assert {"WebQueueUrl", "WebQueueArn", "WebDeadLetterQueueUrl"} <= set(outputs)
+    assert {"Ref": "RadioQueue"} in queue_policy["Queues"]
+    assert {"Fn::GetAtt": ["RadioQueue", "Arn"]} in queue_policy["PolicyDocument"]["Statement"][0]["Resource"]
+    assert {"RadioQueueUrl", "RadioQueueArn", "RadioDeadLetterQueueUrl"} <= set(outputs)
 
     # The function: its event source's settings, environment, role, log group and memory.
-    function = resources["Web"]
+    function = resources["Radio"]
     assert function["Properties"]["Timeout"] == channels.DEFAULT.timeout
-    source = function["Properties"]["Events"]["WebSqsEventSource"]["Properties"]
+    source = function["Properties"]["Events"]["RadioSqsEventSource"]["Properties"]
     assert source["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert source["ScalingConfig"] == {"MaximumConcurrency": channels.DEFAULT.maximum_concurrency}
-    assert function["Properties"]["MemorySize"] == with_web["infra.memory"].CHANNEL_SIZE_MB
+    assert function["Properties"]["MemorySize"] == with_radio["infra.memory"].CHANNEL_SIZE_MB
     assert function["Properties"]["Environment"]["Variables"]["STAGE"] == {"Ref": "Stage"}
-    assert function["Properties"]["Role"] == {"Fn::GetAtt": ["WebRole", "Arn"]}
-    assert function["DependsOn"] == ["WebLogGroup"]
-    statements = resources["WebRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
-    assert any(statement["Resource"] == [{"Fn::GetAtt": ["WebQueue", "Arn"]}] for statement in statements)
+    assert function["Properties"]["Role"] == {"Fn::GetAtt": ["RadioRole", "Arn"]}
+    assert function["DependsOn"] == ["RadioLogGroup"]
+    statements = resources["RadioRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    assert any(statement["Resource"] == [{"Fn::GetAtt": ["RadioQueue", "Arn"]}] for statement in statements)
     # A partner channel (not in OWN_AUDIENCES): it reads its own partners' secrets, and the stack admits them.
     secrets = [statement for statement in statements if statement["Action"] == ["ssm:GetParameter"]]
-    assert secrets[0]["Resource"][0]["Fn::Sub"].endswith("/partners/web/*")
-    assert "|web)" in template["Parameters"]["Partners"]["AllowedPattern"]
+    assert secrets[0]["Resource"][0]["Fn::Sub"].endswith("/partners/radio/*")
+    assert "|radio)" in template["Parameters"]["Partners"]["AllowedPattern"]
     # Watched like the others.
-    assert {"WebDeadLetterQueueAlarm", "WebQueueAgeAlarm"} <= set(resources)
+    assert {"RadioDeadLetterQueueAlarm", "RadioQueueAgeAlarm"} <= set(resources)
 
     # The local stack reads its queue from the outputs.
-    assert with_web["devstack.wiring"].CHANNEL_QUEUES["web"] == ("WebQueueUrl", "WebQueueArn")
+    assert with_radio["devstack.wiring"].CHANNEL_QUEUES["radio"] == ("RadioQueueUrl", "RadioQueueArn")
 
 
-def test_the_local_stack_deploys_a_new_channel_into_moto(with_web):
+def test_the_local_stack_deploys_a_new_channel_into_moto(with_radio):
     from devstack.resources import deploy_resources
 
     with mock_aws():
@@ -89,11 +89,11 @@ def test_the_local_stack_deploys_a_new_channel_into_moto(with_web):
         sns = session.client("sns")
         topic = outputs["AlertEventsTopicArn"]
         subscriptions = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
-        web = [s for s in subscriptions if s["Endpoint"] == outputs["WebQueueArn"]]
-        assert len(web) == 1
-        attributes = sns.get_subscription_attributes(SubscriptionArn=web[0]["SubscriptionArn"])["Attributes"]
+        radio = [s for s in subscriptions if s["Endpoint"] == outputs["RadioQueueArn"]]
+        assert len(radio) == 1
+        attributes = sns.get_subscription_attributes(SubscriptionArn=radio[0]["SubscriptionArn"])["Attributes"]
         assert json.loads(attributes["FilterPolicy"]) == {"level": ["kind_alarm"]}
-        assert outputs["WebQueueUrl"].endswith("/kind-alarm-local-web")
+        assert outputs["RadioQueueUrl"].endswith("/kind-alarm-local-radio")
         assert len(subscriptions) == len(policy.CHANNELS)
 
 

@@ -91,7 +91,7 @@ with mock_aws():
                 )
             ).status_code,
         }
-        for channel in ("app_push", "social_media", "news_media", "road_signs", "station_screens", "cap_feed"):
+        for channel in ("app_push", "social_media", "news_media", "road_signs", "station_screens", "cap_feed", "web"):
             queue = f"kind-alarm-local-{channel}"
             requests[channel] = lambda channel=channel, queue=queue: client.lambda_.invoke(
                 channel, client.events.generate_sqs_event([event], queue_name=queue)
@@ -136,7 +136,7 @@ def channel_modules(loaded: list[str]) -> set[str]:
 
 
 # Beside its own module, what every channel function shares (the worker and the shape) and what some need.
-SHARED = {"base", "worker", "targets", "texts", "policy", "webhook_channel", "push_topics"}
+SHARED = {"base", "worker", "targets", "texts", "policy", "webhook_channel", "push_topics", "versioned_files"}
 
 
 def test_each_channel_function_loads_its_own_channel_and_no_other():
@@ -145,11 +145,11 @@ def test_each_channel_function_loads_its_own_channel_and_no_other():
         loaded = results[channel]["loaded"]
         assert channel_modules(loaded) - SHARED == {channel}, channel
         # No other channel's transport or drawing: push and H3 only for app_push, the social client only for
-        # social_media, Pillow only for the visual channels
+        # social_media, Pillow only for the visual channels (the public page carries the social card)
         assert ("chalicelib.adapters.push" in loaded) == (channel == "app_push"), channel
         assert ("h3" in loaded) == (channel == "app_push"), channel
         assert ("chalicelib.adapters.social" in loaded) == (channel == "social_media"), channel
-        assert ("PIL" in loaded) == (channel in ("social_media", "road_signs", "station_screens")), channel
+        assert ("PIL" in loaded) == (channel in ("social_media", "road_signs", "station_screens", "web")), channel
         # The webhook signer only where webhooks go out
         webhooks = channel in ("news_media", "road_signs", "station_screens")
         assert ("standardwebhooks" in loaded) == webhooks, channel
@@ -185,7 +185,7 @@ def an_alert(**overrides: Any) -> Alert:
 
 def test_an_unknown_channel_name_is_refused_before_any_module_is_imported():
     parts = Wiring(Settings())
-    for name in ("web", "policy", "base", "../config", "app_push.x"):
+    for name in ("radio", "policy", "base", "../config", "app_push.x"):
         with pytest.raises(LookupError):
             parts.channel(name)
 
@@ -205,12 +205,15 @@ class PhotosThatMustNotBeRead:
     def urls(self, photo_id: str | None) -> dict[str, str]:
         raise AssertionError(f"photo links were made for {photo_id}")
 
+    def rendition(self, photo_id: str | None, name: str) -> bytes | None:
+        raise AssertionError(f"the {name} photo was read for {photo_id}")
+
 
 def test_assets_read_no_photo_a_channel_does_not_need(monkeypatch):
     parts = Wiring(Settings())
     monkeypatch.setattr(Wiring, "photo_service", PhotosThatMustNotBeRead())
     assets = parts.assets(an_alert(), frozenset())
-    assert (assets.photo, dict(assets.photo_urls)) == (None, {})
+    assert (assets.photo, dict(assets.photo_urls), assets.page_photo) == (None, {}, None)
     assert assets.public_page.endswith(".html")
 
 

@@ -10,7 +10,7 @@ from infra.channels import resources_template
 
 def test_the_default_policy_of_the_design():
     assert CHANNELS_BY_LEVEL["kind_alarm"] == CHANNELS
-    assert set(CHANNELS_BY_LEVEL["vermist_kind"]) == {"app_push", "social_media", "news_media", "cap_feed"}
+    assert set(CHANNELS_BY_LEVEL["vermist_kind"]) == {"app_push", "social_media", "news_media", "cap_feed", "web"}
     assert filter_policy("road_signs") == {"level": ["kind_alarm"]}
     assert filter_policy("news_media") == {"level": ["kind_alarm", "vermist_kind"]}
 

@@ -1,0 +1,243 @@
+"""web: the alert's official public page, static, on the site CloudFront serves from the bucket's ``site/``.
+
+Per version it writes the page (Dutch, English), its photo and its social card, then the site's index pages and
+``active.json`` (what the partner widget reads); once the alert ends its page becomes a short «Gevonden» /
+«Ingetrokken» / «Verlopen» page without anything of the child, its images are deleted and it leaves the index.
+Every change is invalidated in CloudFront. Exercise and test alerts live on the sandbox site (``sandbox/``).
+
+Several ``web`` functions may run at once: a page never goes back to an older version (``write_version``), the
+index never loses a change, and an image stays only while the page of its version is the one shown.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import asdict
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, Protocol, get_args
+
+from chalicelib.alerts.lifecycle import TERMINAL_STATES
+from chalicelib.channels.base import CARD_SIZE, Asset, Assets, ChannelDefaults, Content, Preview, visual
+from chalicelib.channels.targets import PartnerTarget, audience_for
+from chalicelib.channels.versioned_files import (
+    FileBody,
+    StoredFiles,
+    VersionedIndex,
+    change_index,
+    number,
+    refresh_built,
+    write_version,
+)
+from chalicelib.links import Language, page_path, public_page, site_dir
+from chalicelib.models.alert import Alert
+from chalicelib.site.pages import (
+    ACTIVE_FILE,
+    INDEX_FILES,
+    WIDGET_FILE,
+    Listed,
+    PageLinks,
+    active_document,
+    alert_page,
+    ended_page,
+    index_page,
+    listed,
+    widget_script,
+)
+
+if TYPE_CHECKING:
+    from chalicelib.adapters.feed_store import FeedFile
+    from chalicelib.adapters.site_cache import SiteCache
+    from chalicelib.wiring import Wiring
+
+NAME = "web"
+LANGUAGES: tuple[Language, ...] = get_args(Language)
+HTML = "text/html; charset=utf-8"
+# Pages and lists change the moment a child is found: CloudFront is invalidated, browsers keep them seconds.
+LIVE = "public, max-age=10"
+# An image's name holds its version; it is deleted (and invalidated) once its page no longer shows it.
+IMAGE = "public, max-age=300"
+WIDGET = "public, max-age=300"
+CARD_JPEG_BYTES = 300_000
+
+
+def image_dir(alert_id: str, sandbox: bool) -> str:
+    return f"{site_dir(sandbox)}alerts/{alert_id}/"
+
+
+def index_paths(sandbox: bool) -> dict[str, str]:
+    """The files built from an audience's index: the Dutch and English index pages and ``active.json``."""
+    folder = site_dir(sandbox)
+    return {**{lang: folder + name for lang, name in INDEX_FILES.items()}, "json": folder + ACTIVE_FILE}
+
+
+class WebSite:
+    """The site's files: ``site`` is what the public reads, ``state`` the private index per audience."""
+
+    def __init__(self, site: SiteFiles, state: StoredFiles, cache: SiteCache, url: str) -> None:
+        self._site = site
+        self._state = state
+        self._cache = cache
+        self._url = url.rstrip("/")
+
+    def show(self, content: Content) -> bool:
+        """This version's images, then its pages, then its place in the index; False if a newer one is shown."""
+        alert_id, sandbox, version = content["alert_id"], content["sandbox"], content["version"]
+        for path, image in content["images"].items():
+            self._site.put(path, image, "image/jpeg", IMAGE)
+        ended = "1" if content["entry"] is None else "0"
+        current = [
+            write_version(self._site, path, version, _page(html), ended=ended)
+            for path, html in content["pages"].items()
+        ]
+        changed = self._tidy_images(alert_id, sandbox)
+        built = self._list(alert_id, sandbox, version, content["entry"], content["updated"])
+        self._cache.invalidate([*content["pages"], *content["images"], *changed, *built])
+        return all(current)
+
+    def erase(self, alert_id: str, at: datetime) -> None:
+        """Everything the site holds of the alert (retention): its pages, its images, its place in the index."""
+        when = at.astimezone(timezone.utc).isoformat()
+        for sandbox in (False, True):
+            pages = [page_path(alert_id, sandbox, language) for language in LANGUAGES]
+            for path in pages:
+                self._site.delete(path)
+            images = self._site.keys(image_dir(alert_id, sandbox))
+            for path in images:
+                self._site.delete(path)
+            index = self._index(sandbox, lambda index: index.forget(alert_id, when))
+            self._cache.invalidate([*pages, *images, *self._rebuild(sandbox, index)])
+
+    def _tidy_images(self, alert_id: str, sandbox: bool) -> list[str]:
+        """Delete the alert's images that its page no longer shows: another version's, or every one once it ended."""
+        stored = self._site.read(page_path(alert_id, sandbox))
+        shown = number(stored, "version") if stored and stored.metadata.get("ended") != "1" else None
+        stale = [path for path in self._site.keys(image_dir(alert_id, sandbox)) if _version_of(path) != shown]
+        for path in stale:
+            self._site.delete(path)
+        return stale
+
+    def _list(self, alert_id: str, sandbox: bool, version: int, entry: Listed | None, at: str) -> list[str]:
+        listing = asdict(entry) if entry else None
+        index = self._index(sandbox, lambda index: index.record(alert_id, version, listing, at))
+        return self._rebuild(sandbox, index)
+
+    def _index(self, sandbox: bool, change: Callable[[VersionedIndex], bool]) -> VersionedIndex:
+        paths = index_paths(sandbox)
+        key = f"{site_dir(sandbox)}index.json"
+        return change_index(self._state, key, change, lambda: number(self._site.read(paths["json"]), "generation"))
+
+    def _rebuild(self, sandbox: bool, index: VersionedIndex) -> list[str]:
+        """Rebuild the index pages and ``active.json`` from ``index``; the paths written."""
+        entries = [Listed(**entry) for entry in index.entries()]
+        site = f"{self._url}/{site_dir(sandbox)}"
+        paths = index_paths(sandbox)
+        built = {
+            paths["json"]: lambda: FileBody(active_document(entries, sandbox, index.updated), "application/json", LIVE),
+            paths["nl"]: lambda: FileBody(index_page(entries, "nl", sandbox, site).encode(), HTML, LIVE),
+            paths["en"]: lambda: FileBody(index_page(entries, "en", sandbox, site).encode(), HTML, LIVE),
+        }
+        written = [path for path, build in built.items() if refresh_built(self._site, path, index, build)]
+        self._publish_widget()
+        return [*written, *_folders_of(written)]
+
+    def _publish_widget(self) -> None:
+        script = widget_script()
+        digest = hashlib.sha256(script).hexdigest()
+        stored = self._site.read(WIDGET_FILE)
+        if stored is None or stored.metadata.get("digest") != digest:
+            self._site.put(WIDGET_FILE, script, "text/javascript; charset=utf-8", WIDGET, Metadata={"digest": digest})
+            self._cache.invalidate([WIDGET_FILE])
+
+
+class SiteFiles(StoredFiles, Protocol):
+    """The site's files: versioned pages, and images written whatever is there and listed by folder."""
+
+    def put(self, key: str, body: bytes, content_type: str, cache_control: str | None, **extra: Any) -> None: ...
+
+    def keys(self, under: str) -> list[str]: ...
+
+
+def _page(html: str) -> Callable[[FeedFile | None], FileBody]:
+    """A page's file, whatever it replaces."""
+    body = FileBody(html.encode(), HTML, LIVE)
+    return lambda _replaced: body
+
+
+def _version_of(path: str) -> int | None:
+    """The version in an image's name (``photo-v3.jpg``, ``card-v3.jpg``)."""
+    stem = path.rsplit("/", 1)[-1].split(".", 1)[0]
+    _, _, version = stem.rpartition("-v")
+    return int(version) if version.isdigit() else None
+
+
+def _folders_of(paths: Iterable[str]) -> list[str]:
+    """An index page is also served at its folder's address (``/``, ``/sandbox/``)."""
+    return [path.removesuffix("index.html") for path in paths if path.endswith("index.html")]
+
+
+class WebChannel(ChannelDefaults):
+    """Writes each version's public page and keeps the site's index of active alerts, per audience."""
+
+    name = NAME
+
+    # The master photo for the social card (the page's share image), the page's own rendition for the page.
+    needs: frozenset[Asset] = frozenset({"photo", "page_photo"})
+
+    def __init__(self, site: WebSite, site_url: str, api_url: str) -> None:
+        self._site = site
+        self._site_url = site_url.rstrip("/")
+        self._api_url = api_url.rstrip("/")
+
+    def render(self, alert: Alert, assets: Assets) -> Content:
+        sandbox = audience_for(alert.status) == "sandbox"
+        ended = alert.state in TERMINAL_STATES
+        images = {} if ended else self._images(alert, assets, sandbox)
+        links = {language: self._links(alert, sandbox, language, images) for language in LANGUAGES}
+        draw = ended_page if ended else alert_page
+        photo = links["nl"].photo
+        return {
+            "alert_id": alert.id,
+            "version": alert.version,
+            "sandbox": sandbox,
+            "updated": alert.updated_at.astimezone(timezone.utc).isoformat(),
+            "pages": {page_path(alert.id, sandbox, lang): draw(alert, lang, links[lang]) for lang in LANGUAGES},
+            "images": images,
+            "entry": None if ended else listed(alert, links["nl"].page, photo),
+        }
+
+    def preview(self, content: Content) -> Preview:
+        return Preview(HTML, next(iter(content["pages"].values())))
+
+    def deliver(self, content: Content, target: PartnerTarget, delivery_id: str, shown: str | None) -> str | None:
+        self._site.show(content)
+        return f"v{content['version']}"
+
+    def retract(self, content: Content, target: PartnerTarget, delivery_id: str, shown: str | None) -> None:
+        """The ended page replaces the alert's page, its images go and it leaves the index, shown or not."""
+        self._site.show(content)
+
+    def _images(self, alert: Alert, assets: Assets, sandbox: bool) -> dict[str, bytes]:
+        folder = image_dir(alert.id, sandbox)
+        card = visual(alert, assets.photo, CARD_SIZE, "social_card", CARD_JPEG_BYTES)
+        images = {f"{folder}card-v{alert.version}.jpg": card}
+        if assets.page_photo is not None:
+            images[f"{folder}photo-v{alert.version}.jpg"] = assets.page_photo
+        return images
+
+    def _links(self, alert: Alert, sandbox: bool, language: Language, images: dict[str, bytes]) -> PageLinks:
+        other: Language = "en" if language == "nl" else "nl"
+        by_kind = {path.rsplit("/", 1)[-1].split("-v", 1)[0]: f"{self._site_url}/{path}" for path in images}
+        return PageLinks(
+            site=f"{self._site_url}/{site_dir(sandbox)}",
+            page=public_page(self._site_url, alert.id, sandbox, language),
+            other_language=public_page(self._site_url, alert.id, sandbox, other),
+            cap=f"{self._api_url}/alerts/{alert.id}/cap",
+            photo=by_kind.get("photo"),
+            card=by_kind.get("card"),
+        )
+
+
+def build(parts: Wiring) -> WebChannel:
+    settings = parts.settings
+    return WebChannel(parts.web_site, settings.public_site_url, settings.public_base_url)
