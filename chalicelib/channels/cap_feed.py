@@ -13,16 +13,24 @@ import hashlib
 import json
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING
 
-from chalicelib.adapters.failures import PartnerError
 from chalicelib.alerts.lifecycle import TERMINAL_STATES
 from chalicelib.channels.base import Asset, Assets, ChannelDefaults, Content, Preview
 from chalicelib.channels.targets import OWN_AUDIENCES, PartnerTarget, audience_for
 from chalicelib.channels.texts import ending, page_in
+from chalicelib.channels.versioned_files import (
+    FileBody,
+    StoredFiles,
+    VersionedIndex,
+    change_index,
+    number,
+    refresh_built,
+    write_version,
+)
 from chalicelib.models.alert import Alert, CircleArea, PolygonArea
 from chalicelib.wording import ENDINGS, LANGUAGES, LEVEL_TITLES, Language
 
@@ -173,9 +181,6 @@ SANDBOX_PREFIX = "sandbox/"
 FEEDS = ("", SANDBOX_PREFIX)  # the public feed and the sandbox feed, as prefixes of their files
 CAP_TYPE = "application/cap+xml"
 ATOM_TYPE = "application/atom+xml"
-EPOCH = "1970-01-01T00:00:00+00:00"
-# Writers at once are few (the event source's maximum concurrency): a handful of rereads settles any conflict.
-WRITE_ATTEMPTS = 10
 
 
 @dataclass(frozen=True)
@@ -231,68 +236,18 @@ def _atom(parent: ET.Element, tag: str, text: str | None = None) -> ET.Element:
     return element
 
 
-class FeedFiles(Protocol):
-    def read(self, key: str) -> FeedFile | None: ...
-
-    def write(
-        self, key: str, body: bytes, content_type: str, metadata: dict[str, str], replacing: str | None
-    ) -> bool: ...
-
-    def delete(self, key: str) -> None: ...
-
-
-class FeedBusyError(PartnerError):
-    """Other writers kept replacing a feed file between our read and our write; the message is tried again later."""
+FeedFiles = StoredFiles
 
 
 def message_key(prefix: str, alert_id: str) -> str:
     return f"{prefix}cap/{alert_id}.xml"
 
 
-@dataclass
-class FeedIndex:
-    """One feed's index: per alert the newest version seen and its entry, ``None`` once the alert left the feed.
+class FeedIndex(VersionedIndex):
+    """One feed's index (``VersionedIndex``), its entries the Atom document's."""
 
-    The version stays after the alert leaves, so a late event of an older version cannot put it back;
-    ``generation`` counts the changes, so the Atom document can tell whether it was built from the latest index.
-    """
-
-    generation: int = 0
-    updated: str = EPOCH
-    alerts: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    @classmethod
-    def parse(cls, data: bytes) -> FeedIndex:
-        stored = json.loads(data)
-        if "alerts" not in stored:  # the index before versions: alert id → entry, each at an unknown version
-            return cls(alerts={alert_id: {"version": 0, "entry": entry} for alert_id, entry in stored.items()})
-        return cls(int(stored["generation"]), str(stored["updated"]), dict(stored["alerts"]))
-
-    def dump(self) -> bytes:
-        return json.dumps({"generation": self.generation, "updated": self.updated, "alerts": self.alerts}).encode()
-
-    def record(self, alert_id: str, version: int, entry: FeedEntry | None, at: str) -> bool:
-        """Note this version of the alert (listed, or gone with ``None``) unless the index knows it or a newer one."""
-        known = self.alerts.get(alert_id)
-        if known is not None and int(known["version"]) >= version:
-            return False
-        self.alerts[alert_id] = {"version": version, "entry": asdict(entry) if entry else None}
-        self._changed(at)
-        return True
-
-    def forget(self, alert_id: str, at: str) -> bool:
-        if self.alerts.pop(alert_id, None) is None:
-            return False
-        self._changed(at)
-        return True
-
-    def entries(self) -> list[FeedEntry]:
-        listed = [FeedEntry(**known["entry"]) for known in self.alerts.values() if known["entry"]]
-        return sorted(listed, key=lambda entry: entry.updated, reverse=True)
-
-    def _changed(self, at: str) -> None:
-        self.generation += 1
-        self.updated = max(self.updated, at)  # CAP times are UTC with a fixed offset: text order is time order
+    def feed_entries(self) -> list[FeedEntry]:
+        return [FeedEntry(**entry) for entry in self.entries()]
 
 
 class CapFeed:
@@ -310,22 +265,18 @@ class CapFeed:
     def write_message(
         self, prefix: str, alert: Alert, sender: str, previous: str | None, photo: CapPhoto | None, page: str
     ) -> None:
-        key = message_key(prefix, alert.id)
-        for _ in range(WRITE_ATTEMPTS):
-            stored = self._files.read(key)
-            if _number(stored, "version") >= alert.version:
-                return  # this version or a newer one is there already: a repeated or a late event
+        def message(stored: FeedFile | None) -> FileBody:
             # The message it replaces names itself, so a retraction without a delivery record still chains to it.
             chain = (stored.metadata.get("reference") if stored else None) or previous
-            body = cap_message(alert, sender, [chain] if chain else [], photo, page)
-            metadata = {"version": str(alert.version), "reference": reference_of(alert, sender)}
-            if self._files.write(key, body, CAP_TYPE, metadata, stored.etag if stored else None):
-                return
-        raise FeedBusyError(f"the CAP message of alert {alert.id} kept changing")
+            return FileBody(cap_message(alert, sender, [chain] if chain else [], photo, page), CAP_TYPE)
+
+        reference = reference_of(alert, sender)
+        write_version(self._files, message_key(prefix, alert.id), alert.version, message, reference=reference)
 
     def list_version(self, prefix: str, alert_id: str, version: int, entry: FeedEntry | None, at: str) -> None:
         """The alert's place in the index at this version: ``entry``, or out of the feed with ``None``."""
-        index = self._change_index(prefix, lambda index: index.record(alert_id, version, entry, at))
+        listing = asdict(entry) if entry else None
+        index = self._change_index(prefix, lambda index: index.record(alert_id, version, listing, at))
         self._refresh_atom(prefix, index)
 
     def erase(self, alert_id: str, at: datetime) -> None:
@@ -335,38 +286,18 @@ class CapFeed:
             index = self._change_index(prefix, lambda index: index.forget(alert_id, cap_time(at)))
             self._refresh_atom(prefix, index)
 
-    def _change_index(self, prefix: str, change: Callable[[FeedIndex], bool]) -> FeedIndex:
-        key = f"{prefix}index.json"
-        for _ in range(WRITE_ATTEMPTS):
-            stored = self._files.read(key)
-            # A lost index (the lifecycle rule) starts again after the Atom document's generation, never below it.
-            index = FeedIndex.parse(stored.body) if stored else FeedIndex(max(0, self._atom_generation(prefix)))
-            if not change(index):
-                return index
-            if self._files.write(key, index.dump(), "application/json", {}, stored.etag if stored else None):
-                return index
-        raise FeedBusyError(f"the {prefix or 'public '}feed index kept changing")
+    def _change_index(self, prefix: str, change: Callable[[VersionedIndex], bool]) -> FeedIndex:
+        index = change_index(self._files, f"{prefix}index.json", change, lambda: self._atom_generation(prefix))
+        return FeedIndex(index.generation, index.updated, index.alerts)
 
     def _refresh_atom(self, prefix: str, index: FeedIndex) -> None:
-        key = f"{prefix}feed.atom"
-        for _ in range(WRITE_ATTEMPTS):
-            stored = self._files.read(key)
-            if stored is not None and _number(stored, "generation") >= index.generation:
-                return  # built from this index or a newer one
-            body = atom_feed(index.entries(), self._base_url, index.updated)
-            metadata = {"generation": str(index.generation)}
-            if self._files.write(key, body, ATOM_TYPE, metadata, stored.etag if stored else None):
-                return
-        raise FeedBusyError(f"the {prefix or 'public '}Atom feed kept changing")
+        def atom() -> FileBody:
+            return FileBody(atom_feed(index.feed_entries(), self._base_url, index.updated), ATOM_TYPE)
+
+        refresh_built(self._files, f"{prefix}feed.atom", index, atom)
 
     def _atom_generation(self, prefix: str) -> int:
-        return _number(self._files.read(f"{prefix}feed.atom"), "generation")
-
-
-def _number(stored: FeedFile | None, name: str) -> int:
-    """A number the writer put in the file's metadata; -1 when there is no file or it has none."""
-    value = stored.metadata.get(name, "") if stored else ""
-    return int(value) if value.isdigit() else -1
+        return number(self._files.read(f"{prefix}feed.atom"), "generation")
 
 
 class CapFeedChannel(ChannelDefaults):

@@ -151,7 +151,15 @@ class MemoryFeedFiles:
     def read(self, key: str) -> FeedFile | None:
         return self.files.get(key)
 
-    def write(self, key: str, body: bytes, content_type: str, metadata: dict[str, str], replacing: str | None) -> bool:
+    def write(
+        self,
+        key: str,
+        body: bytes,
+        content_type: str,
+        metadata: dict[str, str],
+        replacing: str | None,
+        cache_control: str | None = None,
+    ) -> bool:
         current = self.files.get(key)
         if (current.etag if current else None) != replacing:
             self.lost_writes += 1
@@ -230,7 +238,15 @@ class RacingFeedFiles(MemoryFeedFiles):
         self._other = other
         self._races = races
 
-    def write(self, key: str, body: bytes, content_type: str, metadata: dict[str, str], replacing: str | None) -> bool:
+    def write(
+        self,
+        key: str,
+        body: bytes,
+        content_type: str,
+        metadata: dict[str, str],
+        replacing: str | None,
+        cache_control: str | None = None,
+    ) -> bool:
         if key == "index.json" and self._races > 0:
             self._races -= 1
             self._other()
