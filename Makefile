@@ -10,7 +10,7 @@ SINK_PORT ?= 8025
 SITE_PORT ?= 8030
 export AWS_DEFAULT_REGION ?= eu-west-1
 
-.PHONY: run demo package deploy openapi previews test lint typecheck unit functional e2e bench fmt clean
+.PHONY: run demo package deploy openapi previews test lint typecheck unit functional e2e bench fmt clean chromium
 
 run: $(STAMP)
 	$(BIN)/python -m devstack.stack --api-port $(API_PORT) --moto-port $(MOTO_PORT) --sink-port $(SINK_PORT) --site-port $(SITE_PORT)
@@ -18,8 +18,24 @@ run: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m devstack.demo --api http://127.0.0.1:$(API_PORT) --sink http://127.0.0.1:$(SINK_PORT) --site http://127.0.0.1:$(SITE_PORT)
 
-test: lint typecheck
+test: lint typecheck chromium
 	$(BIN)/python -m pytest
+
+# The browser tests and `make previews` drive Debian's Chromium (Playwright's own browser download cannot be fetched
+# here). Installed when absent and we may (root with apt-get); otherwise this says how to get it, as the tests will.
+CHROMIUM_HINT := the browser tests need Chromium: apt-get update && apt-get install -y chromium (as root), or set KINDALARM_CHROMIUM=/path/to/chromium
+chromium:
+	@if [ -n "$$KINDALARM_CHROMIUM" ]; then \
+		test -x "$$KINDALARM_CHROMIUM" || { echo "KINDALARM_CHROMIUM=$$KINDALARM_CHROMIUM is no program; $(CHROMIUM_HINT)"; exit 1; }; \
+	elif command -v chromium >/dev/null 2>&1 || test -x /usr/bin/chromium; then \
+		:; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		echo "installing Debian's chromium for the browser tests"; \
+		{ apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; } \
+			|| { echo "installing chromium failed; $(CHROMIUM_HINT)"; exit 1; }; \
+	else \
+		echo "NOTE: $(CHROMIUM_HINT)"; \
+	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -40,8 +56,9 @@ bench: $(STAMP)
 openapi: $(STAMP)
 	$(BIN)/python -c "import json; from chalicelib.http.openapi import openapi_document as d; print(json.dumps(d(), indent=2))" > docs/openapi.json
 
-previews: $(STAMP)
+previews: $(STAMP) chromium
 	$(BIN)/python -m devstack.previews
+	$(BIN)/python -m devstack.site_previews
 
 STAGE ?= dev
 package: $(STAMP)
