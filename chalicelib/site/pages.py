@@ -136,7 +136,9 @@ CSS = "".join(
         "h1{font-size:2rem;line-height:1.2;margin:1.25rem 0 .5rem}",
         "h2{font-size:1.25rem;line-height:1.3;margin:1.75rem 0 .5rem}",
         ".lead{font-size:1.125rem;margin:0 0 1rem}",
-        ".photo{display:block;width:100%;height:auto;margin:1rem 0}",
+        # At most 60 % of the screen's height: on a desktop or a phone held sideways the call to action shows at once.
+        ".photo{display:block;width:100%;height:auto;max-height:60vh;object-fit:contain;object-position:left;"
+        "margin:1rem 0}",
         ".call{margin:1.5rem 0;padding:.25rem 0 .25rem 1rem;border-left:.5rem solid #c8102e}",
         ".call h2{margin-top:.5rem}",
         "dl{margin:0}dt{font-weight:700}dd{margin:0 0 .75rem}",
@@ -154,6 +156,8 @@ CSS = "".join(
         ".alerts img{flex:none;width:6rem;height:7.5rem;object-fit:cover}",
         ".alerts h2{margin:0 0 .25rem}",
         ".alerts p{margin:0}",
+        # A flex item is as wide as its longest word unless told otherwise: a long name would widen the page.
+        ".alerts li>div{min-width:0}",
         "[hidden]{display:none!important}",
     )
 )

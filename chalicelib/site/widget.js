@@ -6,7 +6,9 @@
   var LOOK = {
     list: {listStyle: "none", margin: "0", padding: "0"},
     alert: {display: "flex", margin: "0 0 8px", padding: "12px", borderLeft: "8px solid",
-      color: "#1a1a1a", background: "#fff", textAlign: "left", font: "16px/1.4 sans-serif"},
+      color: "#1a1a1a", background: "#fff", textAlign: "left", font: "16px/1.4 sans-serif", overflowWrap: "break-word"},
+    // A flex item is as wide as its longest word unless told otherwise: a long name would run out of the banner.
+    body: {minWidth: "0"},
     photo: {flex: "none", width: "80px", height: "100px", margin: "0 12px 0 0", objectFit: "cover"},
     title: {margin: "0", fontWeight: "700"},
     name: {margin: "0", fontSize: "18px", fontWeight: "700"},

@@ -37,7 +37,9 @@ pytestmark = pytest.mark.e2e
 NAME = "Sanne de Vries"
 DESCRIPTION = "1,30 m, blond haar, rode jas"
 PLACE = "Utrecht Centraal"
-EXERCISE_NAME = "Daan Oefenaar"
+# The exercise carries the longest texts: what wraps must stay on a phone's screen.
+EXERCISE_NAME = "Maria-Louisa Anaïs Zoë Daniëlle van den Heuvel-Wolfeschlegelsteinhausen tot Oud-Beijerland"
+EXERCISE_PLACE = "Speeltuin achter het winkelcentrum aan de Burgemeester van Roijensingel, Leidschendam-Voorburg"
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
@@ -71,9 +73,11 @@ def published(local_stack: LocalStackProcess) -> Published:
         sample_alert(
             "BN-BROWSER-EXERCISE",
             status="exercise",
-            child={"name": EXERCISE_NAME, "age": 8, "description": "groene pet"},
-            headline={"nl": "Daan (8) vermist (oefening)"},
-            instruction={"nl": "Zie je Daan? Bel 112."},
+            level="vermist_kind",
+            child={"name": EXERCISE_NAME, "age": 7, "description": "Lang blond haar in een vlecht, rode winterjas."},
+            headline={"nl": "Zoë (7) vermist in Leidschendam-Voorburg, mogelijk meegenomen in een grijze bestelbus"},
+            instruction={"nl": "Zie je Zoë? Bel direct 112."},
+            last_seen={**sample_alert()["last_seen"], "place": EXERCISE_PLACE},
             photo=photo_body(),
         ),
     )
@@ -229,7 +233,7 @@ def test_the_sandbox_widget_shows_the_exercise_and_only_there(
     wait_for_widget_photos(page)
     banner = page.locator(".kindalarm-alert")
     assert banner.count() == 1
-    assert banner.locator(".kindalarm-title").inner_text() == "Kind Alarm – OEFENING"
+    assert banner.locator(".kindalarm-title").inner_text() == "Vermist kind – OEFENING"
     assert EXERCISE_NAME in banner.locator(".kindalarm-name").inner_text()
     assert banner.locator("a.kindalarm-link").get_attribute("href") == published.exercise_page
     assert NAME not in page.locator("body").inner_text()
@@ -237,6 +241,27 @@ def test_the_sandbox_widget_shows_the_exercise_and_only_there(
     page.goto(plain, wait_until="networkidle")
     assert EXERCISE_NAME not in page.locator("body").inner_text()
     assert page.locator(f"a[href='{published.exercise_page}']").count() == 0
+
+
+@pytest.mark.parametrize("where", ["exercise page", "sandbox index", "sandbox partner page"])
+def test_the_longest_texts_stay_on_a_360_px_phone(
+    context: BrowserContext, partner: PartnerSite, published: Published, where: str
+) -> None:
+    addresses: dict[str, Callable[[], str]] = {
+        "exercise page": lambda: published.exercise_page,
+        "sandbox index": lambda: f"{published.site}/sandbox/index.html",
+        "sandbox partner page": lambda: partner.add("/smal", partner_page(widget_snippet(published.site, True))),
+    }
+    # Given a phone 360 px wide
+    page = context.new_page()
+    page.set_viewport_size(PHONE)
+    # When it shows the alert with the longest name and place
+    page.goto(addresses[where](), wait_until="networkidle")
+    assert "Wolfeschlegelsteinhausen" in page.locator("body").inner_text()
+    # Then the text wraps: nothing runs out of its box or makes the reader scroll sideways
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
+    for banner in page.locator(".kindalarm-alert").all():
+        assert banner.evaluate("banner => banner.scrollWidth <= banner.clientWidth")
 
 
 @pytest.mark.parametrize(
