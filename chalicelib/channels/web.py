@@ -85,15 +85,19 @@ class WebSite:
         alert_id, sandbox, version = content["alert_id"], content["sandbox"], content["version"]
         for path, image in content["images"].items():
             self._site.put(path, image, "image/jpeg", IMAGE)
-        ended = "1" if content["entry"] is None else "0"
-        current = [
-            write_version(self._site, path, version, _page(html), ended=ended)
-            for path, html in content["pages"].items()
-        ]
-        changed = self._tidy_images(alert_id, sandbox)
+        ended = content["entry"] is None
+        current = all(
+            [
+                write_version(self._site, path, version, _page(html), ended="1" if ended else "0")
+                for path, html in content["pages"].items()
+            ]
+        )
+        changed = self._tidy_images(
+            alert_id, sandbox, (None if ended else version) if current else self._shown(content)
+        )
         built = self._list(alert_id, sandbox, version, content["entry"], content["updated"])
         self._cache.invalidate([*content["pages"], *content["images"], *changed, *built])
-        return all(current)
+        return current
 
     def erase(self, alert_id: str, at: datetime) -> None:
         """Everything the site holds of the alert (retention): its pages, its images, its place in the index."""
@@ -108,11 +112,23 @@ class WebSite:
             index = self._index(sandbox, lambda index: index.forget(alert_id, when))
             self._cache.invalidate([*pages, *images, *self._rebuild(sandbox, index)])
 
-    def _tidy_images(self, alert_id: str, sandbox: bool) -> list[str]:
-        """Delete the alert's images that its page no longer shows: another version's, or every one once it ended."""
-        stored = self._site.read(page_path(alert_id, sandbox))
-        shown = number(stored, "version") if stored and stored.metadata.get("ended") != "1" else None
-        stale = [path for path in self._site.keys(image_dir(alert_id, sandbox)) if _version_of(path) != shown]
+    def _shown(self, content: Content) -> int | None:
+        """The version the alert's page shows; None once the alert ended (or its page is gone)."""
+        stored = self._site.read(page_path(content["alert_id"], content["sandbox"]))
+        return number(stored, "version") if stored and stored.metadata.get("ended") != "1" else None
+
+    def _tidy_images(self, alert_id: str, sandbox: bool, shown: int | None) -> list[str]:
+        """Delete the alert's images of versions older than the one its page shows, or every one once it ended.
+
+        A newer version's images stay: its function put them before writing its page, and tidies after it.
+        """
+        if shown == 1:
+            return []  # the first version: nothing older to delete, and no LIST for the alert's first seconds
+        stale = [
+            path
+            for path in self._site.keys(image_dir(alert_id, sandbox))
+            if shown is None or (_version_of(path) or 0) < shown
+        ]
         for path in stale:
             self._site.delete(path)
         return stale

@@ -1,0 +1,165 @@
+"""The web channel under the faults and races of the day: two functions at once, S3 failing between two calls, the
+cost of a delivery in requests, and every way an alert ends."""
+
+from __future__ import annotations
+
+import io
+import threading
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import boto3
+import pytest
+from moto.s3.responses import S3Response
+from PIL import Image
+
+from chalicelib.adapters.feed_store import FeedFile, FeedStore
+from chalicelib.adapters.site_cache import SiteCache
+from chalicelib.alerts import lifecycle
+from chalicelib.channels.base import Assets
+from chalicelib.channels.targets import OWN_AUDIENCES, PartnerTarget
+from chalicelib.channels.web import WebChannel, WebSite
+from chalicelib.links import page_path
+from chalicelib.models.alert import Alert
+from tests.conftest import alert
+from tests.functional.test_web_channel import site
+
+SITE_URL = "https://kindalarm.example"
+API_URL = "https://api.kindalarm.example"
+NOW = datetime(2026, 11, 28, 15, 0, tzinfo=timezone.utc)
+WAIT = 30  # seconds a thread waits for the other before the test fails instead of hanging; nothing is timed
+PUBLIC = PartnerTarget.model_validate(
+    {"name": OWN_AUDIENCES["web"][0], "url": "https://internal.invalid/", "secret_parameter": "-"}
+)
+
+
+def jpeg() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (60, 80), (120, 90, 60)).save(out, "JPEG")
+    return out.getvalue()
+
+
+PHOTO = jpeg()
+
+
+class Site(FeedStore):
+    """The real store, running ``before[(operation, key)]`` once just before that call, and counting calls."""
+
+    def __init__(self, bucket: str, prefix: str, before: dict[tuple[str, str], Callable[[], object]] | None = None):
+        super().__init__(boto3.session.Session().client("s3", region_name="eu-west-1"), bucket, prefix)
+        self.before = dict(before or {})
+        self.calls: list[tuple[str, str]] = []
+
+    def _call(self, operation: str, key: str) -> None:
+        self.calls.append((operation, key))
+        hook = self.before.pop((operation, key), None)
+        if hook is not None:
+            hook()
+
+    def read(self, key: str) -> FeedFile | None:
+        self._call("read", key)
+        return super().read(key)
+
+    def put(self, key: str, body: bytes, content_type: str, cache_control: str | None, **extra: Any) -> None:
+        self._call("put", key)
+        super().put(key, body, content_type, cache_control, **extra)
+
+    def keys(self, under: str) -> list[str]:
+        self._call("keys", under)
+        return super().keys(under)
+
+    def delete(self, key: str) -> None:
+        self._call("delete", key)
+        super().delete(key)
+
+
+def web(
+    bucket: str,
+    before: dict[tuple[str, str], Callable[[], object]] | None = None,
+    distribution_id: str = "",
+) -> tuple[WebChannel, Site, Site]:
+    """A web function of its own: its site files (with ``before`` hooks), its private index, its cache."""
+    files, state = Site(bucket, "site/", before), Site(bucket, "web/")
+    cache = SiteCache(boto3.client("cloudfront") if distribution_id else None, distribution_id)
+    return WebChannel(WebSite(files, state, cache, SITE_URL), SITE_URL, API_URL), files, state
+
+
+def content(channel: WebChannel, shown: Alert, photo: bool = True) -> dict[str, Any]:
+    if shown.state != "active":
+        return channel.render(shown, Assets(public_page="-"))
+    return channel.render(shown, Assets(public_page="-", photo=None, page_photo=PHOTO if photo else None))
+
+
+def updated(first: Alert, patch: dict[str, Any] | None = None, minutes: int = 1) -> Alert:
+    changes = patch or {"contact": {"phone": "0800-1234"}}
+    return lifecycle.revise(
+        first, lifecycle.patched_content(first, changes), first.updated_at + timedelta(minutes=minutes)
+    )
+
+
+def found(shown: Alert, minutes: int = 2) -> Alert:
+    return lifecycle.cancel(shown, "found", shown.updated_at + timedelta(minutes=minutes))
+
+
+def images_of(aws: dict[str, str], alert_id: str, sandbox: bool = False) -> list[str]:
+    folder = f"{'sandbox/' if sandbox else ''}alerts/{alert_id}/"
+    return sorted(path.removeprefix(folder) for path in site(aws) if path.startswith(folder))
+
+
+def invalidations(distribution_id: str) -> dict[str, set[str]]:
+    """Every invalidation made on the distribution: its paths by its id."""
+    cloudfront = boto3.client("cloudfront")
+    listing = cloudfront.list_invalidations(DistributionId=distribution_id)["InvalidationList"].get("Items", [])
+    batches = (cloudfront.get_invalidation(DistributionId=distribution_id, Id=item["Id"]) for item in listing)
+    return {
+        batch["Invalidation"]["Id"]: set(batch["Invalidation"]["InvalidationBatch"]["Paths"].get("Items", []))
+        for batch in batches
+    }
+
+
+def invalidated_since(distribution_id: str, before: dict[str, set[str]]) -> set[str]:
+    """The paths of the invalidations made since ``before``."""
+    made = invalidations(distribution_id)
+    return set().union(*(paths for made_id, paths in made.items() if made_id not in before))
+
+
+def run_together(*jobs: Callable[[], object]) -> None:
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        for done in [pool.submit(job) for job in jobs]:
+            done.result(timeout=WAIT)
+
+
+@pytest.fixture
+def atomic_s3(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto checks If-Match and then stores, in two steps another thread can come between; S3 does both at once."""
+    lock = threading.Lock()
+    original = S3Response.put_object
+
+    def put_object(self: S3Response) -> Any:
+        with lock:
+            return original(self)
+
+    monkeypatch.setattr(S3Response, "put_object", put_object)
+
+
+# Two versions at once.
+
+
+def test_an_older_version_tidying_late_never_deletes_the_images_of_the_newer_page(aws):
+    # Given version 2's function, which has put its images and is about to write its page, when version 1's function
+    # (started first, slower) writes its page and tidies the images
+    bucket = aws["PhotosBucketName"]
+    first = alert(alert_id=str(uuid.uuid4()))
+    second = updated(first)
+    older, _, _ = web(bucket)
+    older_content = content(older, first)
+    newer, _, _ = web(bucket, {("read", page_path(first.id)): lambda: older.deliver(older_content, PUBLIC, "-", None)})
+    # When version 2's function goes on
+    newer.deliver(content(newer, second), PUBLIC, "-", None)
+    # Then the page shows version 2, and the photo and card it names are there
+    page = site(aws)[page_path(first.id)].decode()
+    assert f"{SITE_URL}/alerts/{first.id}/photo-v2.jpg" in page
+    assert images_of(aws, first.id) == ["card-v2.jpg", "photo-v2.jpg"]
