@@ -81,70 +81,76 @@ class WebSite:
         self._url = url.rstrip("/")
 
     def show(self, content: Content) -> bool:
-        """This version's images, then its pages, then its place in the index; False if a newer one is shown."""
+        """This version's images, then its pages, then its place in the index; False if a newer one is shown.
+
+        What changed is invalidated even when a later step fails: a retry would not find the images it deleted.
+        """
         alert_id, sandbox, version = content["alert_id"], content["sandbox"], content["version"]
-        for path, image in content["images"].items():
-            self._site.put(path, image, "image/jpeg", IMAGE)
-        ended = content["entry"] is None
-        current = all(
-            [
-                write_version(self._site, path, version, _page(html), ended="1" if ended else "0")
-                for path, html in content["pages"].items()
-            ]
-        )
-        changed = self._tidy_images(
-            alert_id, sandbox, (None if ended else version) if current else self._shown(content)
-        )
-        built = self._list(alert_id, sandbox, version, content["entry"], content["updated"])
-        self._cache.invalidate([*content["pages"], *content["images"], *changed, *built])
+        changed: list[str] = []
+        try:
+            for path, image in content["images"].items():
+                self._site.put(path, image, "image/jpeg", IMAGE)
+                changed.append(path)
+            ended = content["entry"] is None
+            current = True
+            for path, html in content["pages"].items():
+                current &= write_version(self._site, path, version, _page(html), ended="1" if ended else "0")
+                changed.append(path)
+            shown = (None if ended else version) if current else self._shown(content)
+            self._tidy_images(alert_id, sandbox, shown, changed)
+            self._list(alert_id, sandbox, version, content["entry"], content["updated"], changed)
+        finally:
+            self._cache.invalidate(changed)
         return current
 
     def erase(self, alert_id: str, at: datetime) -> None:
         """Everything the site holds of the alert (retention): its pages, its images, its place in the index."""
         when = at.astimezone(timezone.utc).isoformat()
         for sandbox in (False, True):
-            pages = [page_path(alert_id, sandbox, language) for language in LANGUAGES]
-            for path in pages:
-                self._site.delete(path)
-            images = self._site.keys(image_dir(alert_id, sandbox))
-            for path in images:
-                self._site.delete(path)
-            index = self._index(sandbox, lambda index: index.forget(alert_id, when))
-            self._cache.invalidate([*pages, *images, *self._rebuild(sandbox, index)])
+            changed: list[str] = []
+            try:
+                for path in [page_path(alert_id, sandbox, language) for language in LANGUAGES]:
+                    self._site.delete(path)
+                    changed.append(path)
+                self._tidy_images(alert_id, sandbox, None, changed)
+                index = self._index(sandbox, lambda index: index.forget(alert_id, when))
+                self._rebuild(sandbox, index, changed)
+            finally:
+                self._cache.invalidate(changed)
 
     def _shown(self, content: Content) -> int | None:
         """The version the alert's page shows; None once the alert ended (or its page is gone)."""
         stored = self._site.read(page_path(content["alert_id"], content["sandbox"]))
         return number(stored, "version") if stored and stored.metadata.get("ended") != "1" else None
 
-    def _tidy_images(self, alert_id: str, sandbox: bool, shown: int | None) -> list[str]:
-        """Delete the alert's images of versions older than the one its page shows, or every one once it ended.
+    def _tidy_images(self, alert_id: str, sandbox: bool, shown: int | None, deleted: list[str]) -> None:
+        """Delete the alert's images of versions older than the one its page shows, or every one once it ended
+        (``shown`` None); each path deleted is added to ``deleted`` the moment it is.
 
         A newer version's images stay: its function put them before writing its page, and tidies after it.
         """
         if shown == 1:
-            return []  # the first version: nothing older to delete, and no LIST for the alert's first seconds
-        stale = [
-            path
-            for path in self._site.keys(image_dir(alert_id, sandbox))
-            if shown is None or (_version_of(path) or 0) < shown
-        ]
-        for path in stale:
-            self._site.delete(path)
-        return stale
+            return  # the first version: nothing older to delete, and no LIST for the alert's first seconds
+        for path in self._site.keys(image_dir(alert_id, sandbox)):
+            if shown is None or (_version_of(path) or 0) < shown:
+                self._site.delete(path)
+                deleted.append(path)
 
-    def _list(self, alert_id: str, sandbox: bool, version: int, entry: Listed | None, at: str) -> list[str]:
+    def _list(
+        self, alert_id: str, sandbox: bool, version: int, entry: Listed | None, at: str, changed: list[str]
+    ) -> None:
         listing = asdict(entry) if entry else None
         index = self._index(sandbox, lambda index: index.record(alert_id, version, listing, at))
-        return self._rebuild(sandbox, index)
+        self._rebuild(sandbox, index, changed)
 
     def _index(self, sandbox: bool, change: Callable[[VersionedIndex], bool]) -> VersionedIndex:
         paths = index_paths(sandbox)
         key = f"{site_dir(sandbox)}index.json"
         return change_index(self._state, key, change, lambda: number(self._site.read(paths["json"]), "generation"))
 
-    def _rebuild(self, sandbox: bool, index: VersionedIndex) -> list[str]:
-        """Rebuild the index pages and ``active.json`` from ``index``; the paths written."""
+    def _rebuild(self, sandbox: bool, index: VersionedIndex, changed: list[str]) -> None:
+        """Rebuild the index pages and ``active.json`` from ``index``; each path written (an index page also at its
+        folder's address) is added to ``changed`` the moment it is."""
         entries = [Listed(**entry) for entry in index.entries()]
         site = f"{self._url}/{site_dir(sandbox)}"
         paths = index_paths(sandbox)
@@ -153,17 +159,18 @@ class WebSite:
             paths["nl"]: lambda: FileBody(index_page(entries, "nl", sandbox, site).encode(), HTML, LIVE),
             paths["en"]: lambda: FileBody(index_page(entries, "en", sandbox, site).encode(), HTML, LIVE),
         }
-        written = [path for path, build in built.items() if refresh_built(self._site, path, index, build)]
-        self._publish_widget()
-        return [*written, *_folders_of(written)]
+        for path, build in built.items():
+            if refresh_built(self._site, path, index, build):
+                changed.extend([path, *_folders_of([path])])
+        self._publish_widget(changed)
 
-    def _publish_widget(self) -> None:
+    def _publish_widget(self, changed: list[str]) -> None:
         script = widget_script()
         digest = hashlib.sha256(script).hexdigest()
         stored = self._site.read(WIDGET_FILE)
         if stored is None or stored.metadata.get("digest") != digest:
             self._site.put(WIDGET_FILE, script, "text/javascript; charset=utf-8", WIDGET, Metadata={"digest": digest})
-            self._cache.invalidate([WIDGET_FILE])
+            changed.append(WIDGET_FILE)
 
 
 class SiteFiles(StoredFiles, Protocol):

@@ -13,6 +13,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto.s3.responses import S3Response
 from PIL import Image
 
@@ -25,7 +26,7 @@ from chalicelib.channels.web import WebChannel, WebSite
 from chalicelib.links import page_path
 from chalicelib.models.alert import Alert
 from tests.conftest import alert
-from tests.functional.test_web_channel import site
+from tests.functional.test_web_channel import active_ids, distribution, holds_child, site
 
 SITE_URL = "https://kindalarm.example"
 API_URL = "https://api.kindalarm.example"
@@ -163,3 +164,61 @@ def test_an_older_version_tidying_late_never_deletes_the_images_of_the_newer_pag
     page = site(aws)[page_path(first.id)].decode()
     assert f"{SITE_URL}/alerts/{first.id}/photo-v2.jpg" in page
     assert images_of(aws, first.id) == ["card-v2.jpg", "photo-v2.jpg"]
+
+
+# S3 failing between two calls.
+
+
+def test_a_delete_failing_mid_tidy_still_invalidates_what_was_already_deleted(aws):
+    # Given an alert on the site, behind CloudFront
+    bucket = aws["PhotosBucketName"]
+    distribution_id = distribution()
+    first = alert(alert_id=str(uuid.uuid4()))
+    channel, _, _ = web(bucket, distribution_id=distribution_id)
+    channel.deliver(content(channel, first), PUBLIC, "-", None)
+    before = invalidations(distribution_id)
+    ended = found(first)
+    failure = ClientError({"Error": {"Code": "InternalError", "Message": "try again"}}, "DeleteObject")
+
+    def fail() -> None:
+        raise failure
+
+    # When the child is found and S3 fails to delete the photo, after the card was deleted
+    failing, _, _ = web(bucket, {("delete", f"alerts/{first.id}/photo-v1.jpg"): fail}, distribution_id)
+    with pytest.raises(ClientError):
+        failing.retract(content(failing, ended), PUBLIC, "-", None)
+    # and the retraction is made again
+    channel.retract(content(channel, ended), PUBLIC, "-", None)
+    # Then every image of the child is gone from the bucket and from CloudFront's caches, as is the page
+    assert images_of(aws, first.id) == []
+    folder = f"/alerts/{first.id}/"
+    assert {f"{folder}card-v1.jpg", f"{folder}photo-v1.jpg"} <= invalidated_since(distribution_id, before)
+    assert holds_child(site(aws)[page_path(first.id)]) == []
+    assert active_ids(site(aws)) == []
+
+
+def test_the_found_page_is_invalidated_even_when_the_index_cannot_be_written(aws):
+    # Given an alert on the site, behind CloudFront
+    bucket = aws["PhotosBucketName"]
+    distribution_id = distribution()
+    first = alert(alert_id=str(uuid.uuid4()))
+    channel, _, _ = web(bucket, distribution_id=distribution_id)
+    channel.deliver(content(channel, first), PUBLIC, "-", None)
+    before = invalidations(distribution_id)
+    failure = ClientError({"Error": {"Code": "SlowDown", "Message": "slow down"}}, "GetObject")
+
+    def fail() -> None:
+        raise failure
+
+    # When the child is found and S3 refuses the read of the site's index
+    failing, _, state = web(bucket, distribution_id=distribution_id)
+    state.before[("read", "index.json")] = fail
+    with pytest.raises(ClientError):
+        failing.retract(content(failing, found(first)), PUBLIC, "-", None)
+    # Then the found page (already written) and the images (already deleted) are invalidated at once, not only
+    # once the retry has succeeded
+    assert holds_child(site(aws)[page_path(first.id)]) == []
+    folder = f"/alerts/{first.id}/"
+    assert {f"/{page_path(first.id)}", f"{folder}card-v1.jpg", f"{folder}photo-v1.jpg"} <= (
+        invalidated_since(distribution_id, before)
+    )
