@@ -209,7 +209,7 @@ def alert_page(alert: Alert, language: Language, links: PageLinks) -> str:
     instruction, _ = _localized(alert.instruction, language)
     head = [
         *_alternates(links.page, links.other_language, language),
-        *_social_meta(title, f"{headline} — {instruction}", links.page, language),
+        *_social_meta(title, _summary(f"{headline} — {instruction}"), links.page, language),
         *_image_meta(links, TEXTS["photo_alt"][language].format(name=alert.child.name)),
     ]
     body = [
@@ -467,6 +467,8 @@ def _document(language: Language, title: str, policy: str, head: list[str], body
         f'<!DOCTYPE html>\n<html lang="{language}">\n<head>\n<meta charset="utf-8">\n'
         f'<meta http-equiv="Content-Security-Policy" content="{_h(policy)}">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        # An icon of its own, empty: a view asks the site for nothing but the page and its photo (no /favicon.ico).
+        '<link rel="icon" href="data:,">\n'
         f"<title>{_h(title)}</title>\n{lines}<style>{CSS}</style>\n</head>\n<body>\n{body}</body>\n</html>\n"
     )
 
@@ -532,6 +534,18 @@ def _image_meta(links: PageLinks, alt: str) -> list[str]:
             _meta("name", "twitter:image:alt", alt),
         ]
     return [_meta("name", "twitter:card", "summary")]
+
+
+# What a search result or an unfolded link shows of the description: the rest is on the page.
+SUMMARY_CHARACTERS = 200
+
+
+def _summary(text: str) -> str:
+    """``text`` cut after whole words to SUMMARY_CHARACTERS, with «…» where it was cut."""
+    if len(text) <= SUMMARY_CHARACTERS:
+        return text
+    cut = text[: SUMMARY_CHARACTERS - 1].rsplit(" ", 1)[0]
+    return f"{cut.rstrip()}…"
 
 
 def _meta(attribute: str, key: str, content: str) -> str:

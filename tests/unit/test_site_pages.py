@@ -9,7 +9,7 @@ import re
 import shutil
 import subprocess
 from datetime import datetime, timedelta, timezone
-from html import escape
+from html import escape, unescape
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -332,7 +332,8 @@ def test_the_page_loads_nothing_but_its_photo() -> None:
     # Then
     loaded = [element["attrs"]["src"] for element in page.elements if "src" in element["attrs"]]
     assert loaded == [links.photo]
-    assert {element["attrs"]["rel"] for element in page.all("link")} == {"canonical", "alternate"}
+    assert {element["attrs"]["rel"] for element in page.all("link")} == {"canonical", "alternate", "icon"}
+    assert [element["attrs"]["href"] for element in page.all("link", rel="icon")] == ["data:,"]
 
 
 # The page once the alert has ended.
@@ -856,3 +857,19 @@ def test_the_widget_is_small_and_never_writes_markup() -> None:
 
 def _sha256(text: str) -> str:
     return f"'sha256-{base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()}'"
+
+
+def test_the_summary_in_the_meta_tags_is_cut_after_whole_words():
+    long_instruction = " ".join(["Bel direct 112 als je haar ziet."] * 15)
+    subject = alert(instruction={"nl": long_instruction})
+    page = alert_page(subject, "nl", page_links(subject))
+    description = re.search(r'<meta name="description" content="([^"]*)"', page)
+    assert description is not None
+    text = unescape(description.group(1))
+    assert len(text) <= 200 and text.endswith("…") and not text[:-1].endswith(" ")
+    assert long_instruction in unescape(page)  # the whole instruction stays on the page
+
+
+def test_a_view_asks_for_no_icon():
+    subject = alert()
+    assert '<link rel="icon" href="data:,">' in alert_page(subject, "nl", page_links(subject))
