@@ -79,6 +79,7 @@ class WebSite:
         self._state = state
         self._cache = cache
         self._url = url.rstrip("/")
+        self._widget_published = False  # the site holds this process's widget.js: no need to look again
 
     def show(self, content: Content) -> bool:
         """This version's images, then its pages, then its place in the index; False if a newer one is shown.
@@ -165,12 +166,15 @@ class WebSite:
         self._publish_widget(changed)
 
     def _publish_widget(self, changed: list[str]) -> None:
+        if self._widget_published:
+            return
         script = widget_script()
         digest = hashlib.sha256(script).hexdigest()
         stored = self._site.read(WIDGET_FILE)
         if stored is None or stored.metadata.get("digest") != digest:
             self._site.put(WIDGET_FILE, script, "text/javascript; charset=utf-8", WIDGET, Metadata={"digest": digest})
             changed.append(WIDGET_FILE)
+        self._widget_published = True
 
 
 class SiteFiles(StoredFiles, Protocol):

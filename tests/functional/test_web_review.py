@@ -222,3 +222,27 @@ def test_the_found_page_is_invalidated_even_when_the_index_cannot_be_written(aws
     assert {f"/{page_path(first.id)}", f"{folder}card-v1.jpg", f"{folder}photo-v1.jpg"} <= (
         invalidated_since(distribution_id, before)
     )
+
+
+# What a delivery costs.
+
+
+def s3_requests(*stores: Site) -> list[str]:
+    """Every S3 request the stores' clients make from now on, by operation."""
+    made: list[str] = []
+    for store in stores:
+        store._s3.meta.events.register("before-call.s3", lambda model, **_: made.append(model.name))
+    return made
+
+
+def test_a_new_alert_reaches_the_site_in_few_requests(aws):
+    # Given a site that already had an alert, and a web function that already delivered it
+    bucket = aws["PhotosBucketName"]
+    channel, files, state = web(bucket)
+    channel.deliver(content(channel, alert(alert_id=str(uuid.uuid4()))), PUBLIC, "-", None)
+    made = s3_requests(files, state)
+    # When a new alert is delivered
+    channel.deliver(content(channel, alert(alert_id=str(uuid.uuid4()))), PUBLIC, "-", None)
+    # Then it takes its two images and two pages (written without reading what is not there yet), the index read
+    # and written, and the three files built from it each read and written: nothing more
+    assert sorted(made) == sorted(["PutObject"] * 4 + ["GetObject", "PutObject"] * 4), made
