@@ -4,11 +4,13 @@ cost of a delivery in requests, and every way an alert ends."""
 from __future__ import annotations
 
 import io
+import json
 import threading
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from typing import Any
 
 import boto3
@@ -25,8 +27,11 @@ from chalicelib.channels.targets import OWN_AUDIENCES, PartnerTarget
 from chalicelib.channels.web import WebChannel, WebSite
 from chalicelib.links import page_path
 from chalicelib.models.alert import Alert
+from chalicelib.models.audit import Actor
+from chalicelib.wiring import wiring
 from tests.conftest import alert
-from tests.functional.test_web_channel import active_ids, distribution, holds_child, site
+from tests.functional.conftest import create, send
+from tests.functional.test_web_channel import active_ids, distribution, holds_child, photo, site
 
 SITE_URL = "https://kindalarm.example"
 API_URL = "https://api.kindalarm.example"
@@ -246,3 +251,154 @@ def test_a_new_alert_reaches_the_site_in_few_requests(aws):
     # Then it takes its two images and two pages (written without reading what is not there yet), the index read
     # and written, and the three files built from it each read and written: nothing more
     assert sorted(made) == sorted(["PutObject"] * 4 + ["GetObject", "PutObject"] * 4), made
+
+
+# Two functions at once, in threads against moto.
+
+
+@pytest.mark.usefixtures("atomic_s3")
+def test_two_functions_that_read_the_index_at_once_both_list_their_alert(aws):
+    # Given two web functions that each read the site's index before either writes it
+    bucket = aws["PhotosBucketName"]
+    both_read = threading.Barrier(2)
+    channels = []
+    for _ in range(2):
+        channel, _, state = web(bucket)
+        state.before[("read", "index.json")] = partial(both_read.wait, WAIT)
+        channels.append(channel)
+    one, two = (alert(alert_id=str(uuid.uuid4()), reference=f"BN-RACE-{n}") for n in (1, 2))
+    # When each publishes its alert
+    pairs = zip(channels, (one, two), strict=True)
+    run_together(*(partial(channel.deliver, content(channel, a), PUBLIC, "-", None) for channel, a in pairs))
+    # Then active.json and both index pages list both
+    files = site(aws)
+    assert sorted(active_ids(files)) == sorted([one.id, two.id])
+    for index in ("index.html", "index.en.html"):
+        assert one.id in files[index].decode() and two.id in files[index].decode()
+
+
+@pytest.mark.usefixtures("atomic_s3")
+@pytest.mark.parametrize("stall_at", ["page", "images"])
+def test_an_update_racing_the_cancel_never_brings_the_child_back(aws, stall_at):
+    # Given an alert on the site, an update whose function stalls (having read the page, or before it), and the cancel
+    bucket = aws["PhotosBucketName"]
+    first = alert(alert_id=str(uuid.uuid4()))
+    setup, _, _ = web(bucket)
+    setup.deliver(content(setup, first), PUBLIC, "-", None)
+    second = updated(first)
+    late_stalled, cancel_done = threading.Event(), threading.Event()
+
+    def stall() -> None:
+        late_stalled.set()
+        assert cancel_done.wait(WAIT)
+
+    at = ("read", page_path(first.id)) if stall_at == "page" else ("put", f"alerts/{first.id}/card-v2.jpg")
+    late, _, _ = web(bucket, {at: stall})
+
+    def cancel() -> None:
+        assert late_stalled.wait(WAIT)
+        canceller, _, _ = web(bucket)
+        canceller.retract(content(canceller, found(second)), PUBLIC, "-", None)
+        cancel_done.set()
+
+    # When the update's function goes on after the cancel was written
+    run_together(partial(late.deliver, content(late, second), PUBLIC, "-", None), cancel)
+    # Then the site holds nothing of the child
+    files = site(aws)
+    for language in ("nl", "en"):
+        assert holds_child(files[page_path(first.id, language=language)]) == []
+    assert images_of(aws, first.id) == []
+    assert active_ids(files) == []
+    assert holds_child(files["index.html"]) == [] and holds_child(files["index.en.html"]) == []
+
+
+@pytest.mark.usefixtures("atomic_s3")
+def test_two_functions_publishing_updating_and_cancelling_side_by_side_leave_exactly_the_active_alerts(aws):
+    # Given ten alerts, published by two functions at once
+    bucket = aws["PhotosBucketName"]
+    alerts = [alert(alert_id=str(uuid.uuid4()), reference=f"BN-MANY-{number}") for number in range(10)]
+    channels = [web(bucket)[0] for _ in range(2)]
+
+    def each(channel: WebChannel, some: list[Alert], change: Callable[[Alert], Alert], retract: bool) -> None:
+        for one in some:
+            shown = content(channel, change(one))
+            (channel.retract if retract else channel.deliver)(shown, PUBLIC, "-", None)
+
+    run_together(
+        partial(each, channels[0], alerts[0::2], lambda a: a, False),
+        partial(each, channels[1], alerts[1::2], lambda a: a, False),
+    )
+    assert sorted(active_ids(site(aws))) == sorted(a.id for a in alerts)
+    # When one cancels four of them while the other updates four others
+    run_together(
+        partial(each, channels[0], alerts[:4], found, True),
+        partial(each, channels[1], alerts[4:8], updated, False),
+    )
+    # Then the site lists exactly the six still active, with the images of their current version only
+    files = site(aws)
+    assert sorted(active_ids(files)) == sorted(a.id for a in alerts[4:])
+    for one in alerts[:4]:
+        assert images_of(aws, one.id) == [] and holds_child(files[page_path(one.id)]) == []
+    for one in alerts[4:8]:
+        assert images_of(aws, one.id) == ["card-v2.jpg", "photo-v2.jpg"]
+
+
+# Every way an alert changes or ends, through the whole fan-out.
+
+
+def test_an_expired_alert_leaves_a_verlopen_page_with_nothing_of_the_child(client, fan_out, aws, monkeypatch):
+    # Given an alert with a photo on the site
+    alert_id = create(client, fan_out, photo=photo())["id"]
+    assert images_of(aws, alert_id) == ["card-v1.jpg", "photo-v1.jpg"]
+    # When its time runs out and the expiry runs
+    service = wiring().alert_service
+    monkeypatch.setattr(service, "_clock", lambda: datetime.now(timezone.utc) + timedelta(days=3))
+    assert [done.id for done in service.expire_due(Actor(principal="kind-alarm:expire_alerts", request_id="-"))] == [
+        alert_id
+    ]
+    fan_out.runner.drain()
+    # Then both pages say «Verlopen» / «Expired» and hold nothing of the child, and the images and listing are gone
+    files = site(aws)
+    assert "Verlopen" in files[page_path(alert_id)].decode()
+    assert "Expired" in files[page_path(alert_id, language="en")].decode()
+    for language in ("nl", "en"):
+        page = files[page_path(alert_id, language=language)]
+        assert holds_child(page) == [] and b"<img" not in page and b"og:image" not in page
+    assert images_of(aws, alert_id) == []
+    assert active_ids(files) == [] and holds_child(files["index.html"]) == []
+
+
+def test_an_update_that_removes_the_photo_takes_it_off_the_site(client, fan_out, aws):
+    # Given an alert with a photo on the site
+    alert_id = create(client, fan_out, photo=photo())["id"]
+    # When an update takes the photo away (the wrong child's, say)
+    answer = send(client, "PATCH", f"/alerts/{alert_id}", {"photo_id": None}, **{"If-Match": '"1"'})
+    assert answer.status_code == 200, answer.body
+    fan_out.runner.drain()
+    # Then the page shows no photo, only the new card is left, and active.json names no photo
+    files = site(aws)
+    page = files[page_path(alert_id)].decode()
+    assert 'class="photo"' not in page and "photo-v1" not in page and "card-v2.jpg" in page
+    assert images_of(aws, alert_id) == ["card-v2.jpg"]
+    assert json.loads(files["active.json"])["alerts"][0]["photo"] is None
+
+
+def test_an_exercise_and_its_update_and_end_never_touch_the_public_site(client, fan_out, aws):
+    # Given a real alert on the public site
+    real = create(client, fan_out, photo=photo())["id"]
+    public_before = {path: body for path, body in site(aws).items() if not path.startswith("sandbox/")}
+    # When an exercise is published, updated and ended
+    exercise = create(client, fan_out, status="exercise", reference="BN-OEF-1", photo=photo())["id"]
+    answer = send(client, "PATCH", f"/alerts/{exercise}", {"contact": {"phone": "0800-1234"}}, **{"If-Match": '"1"'})
+    assert answer.status_code == 200, answer.body
+    fan_out.runner.drain()
+    sandbox = site(aws)
+    assert "OEFENING" in sandbox[page_path(exercise, sandbox=True)].decode()
+    assert images_of(aws, exercise, sandbox=True) == ["card-v2.jpg", "photo-v2.jpg"]
+    send(client, "POST", f"/alerts/{exercise}/cancel", {"reason": "found"})
+    fan_out.runner.drain()
+    # Then the public site is as it was (the real alert alone), and the exercise's images are gone
+    files = site(aws)
+    assert {path: body for path, body in files.items() if not path.startswith("sandbox/")} == public_before
+    assert active_ids(files) == [real] and active_ids(files, "sandbox/") == []
+    assert images_of(aws, exercise, sandbox=True) == []
