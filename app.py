@@ -109,6 +109,14 @@ def preview(id: str, channel: str) -> Response:  # noqa: A002
     return negotiated_response(shown.body, shown.content_type, _request(), app.api.binary_types)
 
 
+@app.route("/alerts/{id}/report", methods=["GET"], authorizer=burgernet)
+@problems.answers_problems
+def alert_report(id: str) -> Response:  # noqa: A002
+    """For the evaluation afterwards: the timeline, per channel what went out and whom it reached; no child data."""
+    report = wiring().alert_report.report(alert_id(id))
+    return private_response(report.model_dump(mode="json"), "application/json")
+
+
 @app.route("/feed", methods=["GET"])
 @problems.answers_problems
 def feed() -> Response:

@@ -8,9 +8,10 @@ afresh with ``reset()``.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from datetime import timedelta
 from functools import cached_property, lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from chalicelib.adapters.clients import dynamodb_client, reset_clients, s3_client, sns_client, sqs_client, ssm_client
 from chalicelib.config import Settings, get_settings
@@ -22,11 +23,13 @@ if TYPE_CHECKING:
     from chalicelib.adapters.feed_store import FeedStore
     from chalicelib.adapters.queue_backoff import QueueBackoff
     from chalicelib.adapters.secrets import ParameterSecrets
+    from chalicelib.adapters.timeline_table import TimelineTable
     from chalicelib.adapters.webhooks import WebhookSender
     from chalicelib.alerts.cap_ingest import CapIngest
     from chalicelib.alerts.devices import DeviceRegistry
     from chalicelib.alerts.feed import FeedService
     from chalicelib.alerts.photos import PhotoService
+    from chalicelib.alerts.report import AlertReports, TimelineRecorder
     from chalicelib.alerts.retention import RetentionPurge
     from chalicelib.alerts.service import AlertService
     from chalicelib.alerts.watch import DeliveryWatch
@@ -35,6 +38,7 @@ if TYPE_CHECKING:
     from chalicelib.channels.web import WebSite
     from chalicelib.channels.worker import ChannelWorker
     from chalicelib.models.alert import Alert
+    from chalicelib.models.events import DeliveryRecord
 
 
 class Wiring:
@@ -57,6 +61,12 @@ class Wiring:
         from chalicelib.adapters.delivery_table import DeliveryTable
 
         return DeliveryTable(dynamodb_client(), self.settings.alerts_table)
+
+    @cached_property
+    def timeline_table(self) -> TimelineTable:
+        from chalicelib.adapters.timeline_table import TimelineTable
+
+        return TimelineTable(dynamodb_client(), self.settings.alerts_table)
 
     @cached_property
     def feed_store(self) -> FeedStore:
@@ -155,6 +165,13 @@ class Wiring:
         return DeliveryWatch(self.alert_table, self.delivery_table)
 
     @cached_property
+    def alert_report(self) -> AlertReports:
+        """Reports from the audit trail and the channels' timeline: they outlive the child's data."""
+        from chalicelib.alerts.report import AlertReports
+
+        return AlertReports(self.alert_table, self.timeline_table, self.delivery_table)
+
+    @cached_property
     def retention_purge(self) -> RetentionPurge:
         from chalicelib.alerts.retention import RetentionPurge
         from chalicelib.channels.cap_feed import CapFeed
@@ -182,7 +199,6 @@ class Wiring:
         return self._channels[name]
 
     def worker(self, name: str) -> ChannelWorker:
-        from chalicelib import metrics
         from chalicelib.channels.targets import parse_directory, with_own_audiences
         from chalicelib.channels.worker import ChannelWorker
 
@@ -193,9 +209,30 @@ class Wiring:
                 records=self.delivery_table,
                 directory=with_own_audiences(parse_directory(self.settings.partners)),
                 assets=self.assets,
-                on_recorded=metrics.delivery_recorded,
+                on_recorded=self._on_recorded(self.timeline_recorder(name)),
             )
         return self._workers[name]
+
+    def timeline_recorder(self, name: str) -> TimelineRecorder:
+        """What a channel's delivery records add to the alert's timeline; a push's with the topics it reached."""
+        from chalicelib.alerts.report import PushReachCount, TimelineRecorder
+
+        if name != "app_push":
+            return TimelineRecorder(self.timeline_table)
+        from chalicelib.channels.app_push import AppPushChannel
+
+        push = cast(AppPushChannel, self.channel(name))
+        return TimelineRecorder(self.timeline_table, PushReachCount(self.alert_table, push))
+
+    @staticmethod
+    def _on_recorded(timeline: TimelineRecorder) -> Callable[[DeliveryRecord], None]:
+        from chalicelib import metrics
+
+        def recorded(record: DeliveryRecord) -> None:
+            metrics.delivery_recorded(record)
+            timeline.record(record)
+
+        return recorded
 
     def assets(self, alert: Alert, needs: frozenset[Asset]) -> Assets:
         """What a channel's render reads beyond the alert: its public page, and the photo where it needs it."""

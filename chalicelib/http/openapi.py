@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import models_json_schema
 
+from chalicelib.alerts.report import AlertReport
 from chalicelib.models.alert import AlertCancel, AlertContent, AlertCreate, AlertResource
 from chalicelib.models.devices import DeviceRegistration
 from chalicelib.models.photos import PhotoUploadRequest
@@ -60,11 +61,14 @@ MODELS: list[type[BaseModel]] = [
     PhotoUploadRequest,
     PhotoUpload,
     Problem,
+    AlertReport,
 ]
+# What the API answers (its serialised form); the others are what it reads.
+RESPONSES: tuple[type[BaseModel], ...] = (AlertResource, AlertReport)
 
 
 def _schemas() -> dict[str, Any]:
-    modes = [(model, "validation" if model is not AlertResource else "serialization") for model in MODELS]
+    modes = [(model, "serialization" if model in RESPONSES else "validation") for model in MODELS]
     _, document = models_json_schema(modes, ref_template=REF)  # type: ignore[arg-type]
     schemas: dict[str, Any] = document["$defs"]
     patch = dict(schemas["AlertContent"])
@@ -166,6 +170,16 @@ def _alert_paths() -> dict[str, Any]:
                 }
                 | _problems(404, 409),
                 operationId="previewAlert",
+            ),
+        },
+        "/alerts/{id}/report": {
+            "parameters": [_path_id()],
+            "get": _operation(
+                "For the evaluation afterwards: the alert's timeline, per channel and version when it was delivered"
+                " and retracted, the partners, the posts and the devices reached; no child data, so it answers after"
+                " the child's data is erased too",
+                {"200": {"description": "the report", "content": _json("AlertReport")}} | _problems(404),
+                operationId="reportAlert",
             ),
         },
     }

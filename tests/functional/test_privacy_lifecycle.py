@@ -126,9 +126,10 @@ def test_after_retention_the_child_data_is_erased_and_the_audit_trail_stays(clie
     later = cancelled_at + timedelta(days=30, seconds=1)
     purge = RetentionPurge(table, (feed_files(aws),), clock=lambda: later)
     assert purge.run(Actor(principal="test", request_id="r")) == [alert["id"]]
-    # Then the alert, its reference and its deliveries are gone; only audit records remain, without child data
+    # Then the alert, its reference and its deliveries are gone; only the audit and the report's timeline remain,
+    # without child data
     remaining = items_of(aws, alert)
-    assert {item["kind"]["S"] for item in remaining} == {"audit"}
+    assert {item["kind"]["S"] for item in remaining} == {"audit", "timeline"}
     text = json.dumps(remaining)
     for secret in ("Sanne", "rode jas", PLACE, alert["photo"]["id"], "photos/"):
         assert secret not in text

@@ -336,6 +336,8 @@ def run_a_whole_lifecycle(http: Any, pipeline: Any, monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(retention, "RetentionPurge", purging_at(later + timedelta(days=400)))
     with acting_as("PurgeAlerts"):
         assert http.lambda_.invoke("purge_alerts", event).payload["purged"] != []
+    with acting_as("APIHandler"):
+        assert send(http, "GET", f"/alerts/{alert['id']}/report").status_code == 200
     endpoint = boto3.client("dynamodb").get_item(
         TableName=pipeline.outputs["AlertsTableName"], Key={"pk": {"S": "DEVICE#phone-1"}, "sk": {"S": "DEVICE"}}
     )["Item"]["endpoint_arn"]["S"]
