@@ -122,7 +122,7 @@ class VersionedIndex:
     def entries(self) -> list[dict[str, Any]]:
         """The listed entries, newest first (each entry's ``updated``: UTC times of one format sort as text)."""
         listed = [known["entry"] for known in self.alerts.values() if known["entry"]]
-        return sorted(listed, key=lambda entry: str(entry["updated"]), reverse=True)
+        return sorted(listed, key=lambda entry: str(entry.get("updated", "")), reverse=True)
 
     def _changed(self, at: str) -> None:
         self.generation += 1

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Protocol, get_args
 
@@ -59,6 +59,8 @@ LIVE = "public, max-age=10"
 IMAGE = "public, max-age=300"
 WIDGET = "public, max-age=300"
 CARD_JPEG_BYTES = 300_000
+# What an index entry written by another release lacks stands for nothing; its time sorts it last.
+LISTED_EMPTY = {"updated": "1970-01-01T00:00:00Z"}
 
 
 def image_dir(alert_id: str, sandbox: bool) -> str:
@@ -152,7 +154,7 @@ class WebSite:
     def _rebuild(self, sandbox: bool, index: VersionedIndex, changed: list[str]) -> None:
         """Rebuild the index pages and ``active.json`` from ``index``; each path written (an index page also at its
         folder's address) is added to ``changed`` the moment it is."""
-        entries = [Listed(**entry) for entry in index.entries()]
+        entries = [_listed(entry) for entry in index.entries()]
         site = f"{self._url}/{site_dir(sandbox)}"
         paths = index_paths(sandbox)
         built = {
@@ -189,6 +191,16 @@ def _page(html: str) -> Callable[[FeedFile | None], FileBody]:
     """A page's file, whatever it replaces."""
     body = FileBody(html.encode(), HTML, LIVE)
     return lambda _replaced: body
+
+
+def _listed(entry: dict[str, Any]) -> Listed:
+    """An index entry as this release lists it, whichever release wrote it: a field it does not know is left out, a
+    field it lacks is empty. One entry of another shape must not stop every rebuild, a found child's removal too."""
+    values: dict[str, Any] = {}
+    for known in fields(Listed):
+        empty = None if "None" in str(known.type) else LISTED_EMPTY.get(known.name, "")
+        values[known.name] = entry.get(known.name, empty)
+    return Listed(**values)
 
 
 def _version_of(path: str) -> int | None:

@@ -402,3 +402,32 @@ def test_an_exercise_and_its_update_and_end_never_touch_the_public_site(client, 
     assert {path: body for path, body in files.items() if not path.startswith("sandbox/")} == public_before
     assert active_ids(files) == [real] and active_ids(files, "sandbox/") == []
     assert images_of(aws, exercise, sandbox=True) == []
+
+
+# The site's index across deploys.
+
+
+@pytest.mark.parametrize("drift", ["a field fewer", "a field more", "no time"])
+def test_an_index_entry_written_by_another_release_never_keeps_a_found_child_listed(aws, drift):
+    # Given an alert listed by a release whose entries had a field fewer (or more) than this one's
+    bucket = aws["PhotosBucketName"]
+    channel, _, state = web(bucket)
+    older = alert(alert_id=str(uuid.uuid4()), reference="BN-OLD")
+    channel.deliver(content(channel, older), PUBLIC, "-", None)
+    stored = json.loads(state.get("index.json") or b"{}")
+    entry = stored["alerts"][older.id]["entry"]
+    if drift == "a field fewer":
+        del entry["age"]
+    elif drift == "no time":
+        del entry["updated"]
+    else:
+        entry["headline_en"] = "Sanne (9) missing"
+    boto3.client("s3").put_object(Bucket=bucket, Key="web/index.json", Body=json.dumps(stored).encode())
+    # When another child is listed and then found
+    other = alert(alert_id=str(uuid.uuid4()), reference="BN-NEW")
+    channel.deliver(content(channel, other), PUBLIC, "-", None)
+    channel.retract(content(channel, found(other)), PUBLIC, "-", None)
+    # Then the found child leaves active.json and the index pages, and the other alert stays listed
+    files = site(aws)
+    assert active_ids(files) == [older.id]
+    assert other.id not in files["index.html"].decode() and older.id in files["index.html"].decode()
