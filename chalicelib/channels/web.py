@@ -42,6 +42,7 @@ from chalicelib.site.pages import (
     ended_page,
     index_page,
     listed,
+    utc_text,
     widget_script,
 )
 
@@ -155,10 +156,11 @@ class WebSite:
         """Rebuild the index pages and ``active.json`` from ``index``; each path written (an index page also at its
         folder's address) is added to ``changed`` the moment it is."""
         entries = [_listed(entry) for entry in index.entries()]
+        updated = utc_text(datetime.fromisoformat(index.updated))  # as every time on the site, whoever wrote it
         site = f"{self._url}/{site_dir(sandbox)}"
         paths = index_paths(sandbox)
         built = {
-            paths["json"]: lambda: FileBody(active_document(entries, sandbox, index.updated), "application/json", LIVE),
+            paths["json"]: lambda: FileBody(active_document(entries, sandbox, updated), "application/json", LIVE),
             paths["nl"]: lambda: FileBody(index_page(entries, "nl", sandbox, site).encode(), HTML, LIVE),
             paths["en"]: lambda: FileBody(index_page(entries, "en", sandbox, site).encode(), HTML, LIVE),
         }

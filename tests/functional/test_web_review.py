@@ -431,3 +431,15 @@ def test_an_index_entry_written_by_another_release_never_keeps_a_found_child_lis
     files = site(aws)
     assert active_ids(files) == [older.id]
     assert other.id not in files["index.html"].decode() and older.id in files["index.html"].decode()
+
+
+def test_active_json_writes_its_time_as_every_time_on_the_site(aws):
+    # Given an alert updated at a time with a fraction of a second
+    bucket = aws["PhotosBucketName"]
+    channel, _, _ = web(bucket)
+    first = alert(alert_id=str(uuid.uuid4()), at=NOW + timedelta(microseconds=250_000))
+    # When it is listed
+    channel.deliver(content(channel, first), PUBLIC, "-", None)
+    # Then active.json's time, like its entries', is UTC to the second with «Z» (chalicelib.site.pages.utc_text)
+    document = json.loads(site(aws)["active.json"])
+    assert document["updated"] == document["alerts"][0]["updated"] == "2026-11-28T15:00:00Z"
