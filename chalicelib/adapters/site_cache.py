@@ -6,6 +6,7 @@ import time
 import uuid
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import quote
 
 # CloudFront takes at most 3,000 paths in progress per distribution; an alert changes about a dozen.
 MAX_PATHS = 3000
@@ -20,7 +21,9 @@ class SiteCache:
 
     def invalidate(self, paths: Iterable[str]) -> str | None:
         """Invalidate these paths (relative to the site's root); the invalidation's id, None without a cache."""
-        items = sorted({"/" + path.lstrip("/") for path in paths})[:MAX_PATHS]
+        # CloudFront's cache key is the address as requested: a character a browser percent-encodes is invalidated
+        # encoded (RFC 1738's unsafe and every non-ASCII one; «*» stays CloudFront's wildcard).
+        items = sorted({"/" + quote(path.lstrip("/"), safe="/*") for path in paths})[:MAX_PATHS]
         if not self._distribution_id or not items:
             return None
         answer = self._client.create_invalidation(

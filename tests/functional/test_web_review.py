@@ -257,24 +257,25 @@ def test_a_new_alert_reaches_the_site_in_few_requests(aws):
 
 
 @pytest.mark.usefixtures("atomic_s3")
-def test_two_functions_that_read_the_index_at_once_both_list_their_alert(aws):
-    # Given two web functions that each read the site's index before either writes it
+@pytest.mark.parametrize("functions", [2, 5])  # 5: the web function's event source's maximum concurrency
+def test_functions_that_read_the_index_at_once_all_list_their_alert(aws, functions):
+    # Given web functions that each read the site's index before any writes it
     bucket = aws["PhotosBucketName"]
-    both_read = threading.Barrier(2)
+    all_read = threading.Barrier(functions)
     channels = []
-    for _ in range(2):
+    for _ in range(functions):
         channel, _, state = web(bucket)
-        state.before[("read", "index.json")] = partial(both_read.wait, WAIT)
+        state.before[("read", "index.json")] = partial(all_read.wait, WAIT)
         channels.append(channel)
-    one, two = (alert(alert_id=str(uuid.uuid4()), reference=f"BN-RACE-{n}") for n in (1, 2))
+    alerts = [alert(alert_id=str(uuid.uuid4()), reference=f"BN-RACE-{n}") for n in range(functions)]
     # When each publishes its alert
-    pairs = zip(channels, (one, two), strict=True)
+    pairs = zip(channels, alerts, strict=True)
     run_together(*(partial(channel.deliver, content(channel, a), PUBLIC, "-", None) for channel, a in pairs))
-    # Then active.json and both index pages list both
+    # Then active.json and both index pages list them all
     files = site(aws)
-    assert sorted(active_ids(files)) == sorted([one.id, two.id])
+    assert sorted(active_ids(files)) == sorted(a.id for a in alerts)
     for index in ("index.html", "index.en.html"):
-        assert one.id in files[index].decode() and two.id in files[index].decode()
+        assert all(a.id in files[index].decode() for a in alerts)
 
 
 @pytest.mark.usefixtures("atomic_s3")
