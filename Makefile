@@ -10,10 +10,10 @@ SINK_PORT ?= 8025
 SITE_PORT ?= 8030
 export AWS_DEFAULT_REGION ?= eu-west-1
 
-.PHONY: run demo package deploy openapi previews test lint typecheck unit functional e2e bench fmt clean chromium
+.PHONY: run demo canary package deploy openapi previews test lint typecheck unit functional e2e bench fmt clean chromium
 
 run: $(STAMP)
-	$(BIN)/python -m devstack.stack --api-port $(API_PORT) --moto-port $(MOTO_PORT) --sink-port $(SINK_PORT) --site-port $(SITE_PORT)
+	$(BIN)/python -m devstack.stack --api-port $(API_PORT) --moto-port $(MOTO_PORT) --sink-port $(SINK_PORT) --site-port $(SITE_PORT) $(if $(CANARY_EVERY),--canary-every $(CANARY_EVERY))
 
 demo: $(STAMP)
 	$(BIN)/python -m devstack.demo --api http://127.0.0.1:$(API_PORT) --sink http://127.0.0.1:$(SINK_PORT) --site http://127.0.0.1:$(SITE_PORT)
@@ -52,6 +52,10 @@ unit functional e2e: $(STAMP)
 
 bench: $(STAMP)
 	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+# One canary run against the running stack (or one of its own): a test alert to every channel's sandbox and back.
+canary: $(STAMP)
+	$(BIN)/python -m devstack.canary --api http://127.0.0.1:$(API_PORT) --aws http://127.0.0.1:$(MOTO_PORT)
 
 openapi: $(STAMP)
 	$(BIN)/python -c "import json; from chalicelib.http.openapi import openapi_document as d; print(json.dumps(d(), indent=2))" > docs/openapi.json

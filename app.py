@@ -30,6 +30,8 @@ settings = get_settings()
 JSON = ["application/json"]
 CAP = ["application/cap+xml", "application/xml"]
 MERGE_PATCH = ["application/merge-patch+json", "application/json"]
+# The canary runs GET /canary shows: a week at the default schedule.
+CANARY_RUNS_SHOWN = 28
 
 
 @app.middleware("http")
@@ -213,6 +215,25 @@ def expire_alerts(event: CloudWatchEvent) -> dict[str, Any]:
 def purge_alerts(event: CloudWatchEvent) -> dict[str, Any]:
     """Every hour: erase the child's data of alerts past their retention (table and feed); the audit trail stays."""
     return {"purged": wiring().retention_purge.run(_scheduled_actor("purge_alerts", event))}
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES), name="canary")
+def canary(event: CloudWatchEvent) -> dict[str, Any]:
+    """Every minute: move the canary's runs on (a test alert to every channel's sandbox and back), and start one
+    each CANARY_EVERY_SECONDS; an operator's invocation with ``{"detail": {"start": "now"}}`` also starts one."""
+    start_now = (event.detail or {}).get("start") == "now"
+    runs = wiring().canary.tick(_scheduled_actor("canary", event), start_now=start_now)
+    return {"runs": {run.run_id: run.state for run in runs}}
+
+
+@app.route("/canary", methods=["GET"], authorizer=burgernet)
+@problems.answers_problems
+def canary_runs() -> Response:
+    """The latest canary runs, newest first: per channel delivered and retracted, in how many seconds."""
+    from chalicelib.alerts.canary import CanaryRuns
+
+    runs = CanaryRuns(runs=wiring().canary.latest(CANARY_RUNS_SHOWN))
+    return private_response(runs.model_dump(mode="json", exclude_none=True), "application/json")
 
 
 def _channel_batch(name: str, event: SQSEvent) -> dict[str, Any]:

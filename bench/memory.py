@@ -58,7 +58,12 @@ RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 UTRECHT = (52.0894, 5.1101)
 LAMBDA_BATCH_BYTES = 6 * 1024 * 1024
 JPEG, PNG, WEBP, CAP = "image/jpeg", "image/png", "image/webp", "application/cap+xml"
-SCHEDULED = {"WatchDeliveries": "watch_deliveries", "ExpireAlerts": "expire_alerts", "PurgeAlerts": "purge_alerts"}
+SCHEDULED = {
+    "WatchDeliveries": "watch_deliveries",
+    "ExpireAlerts": "expire_alerts",
+    "PurgeAlerts": "purge_alerts",
+    "Canary": "canary",
+}
 CHANNELS = {
     "AppPush": "app_push",
     "CapFeed": "cap_feed",

@@ -93,6 +93,11 @@ class Settings(BaseModel):
     # Whether a retraction for a found child also posts a short notice on X.
     social_found_notice: bool = True
 
+    # The canary (chalicelib.alerts.canary): a run each period, aligned to the epoch (a divisor of a day keeps the
+    # times fixed), and how long each channel may take to deliver, and again to retract, its test alert.
+    canary_every_seconds: int = Field(default=6 * 3600, ge=60, le=7 * 24 * 3600)
+    canary_limit_seconds: int = Field(default=60, ge=1, le=900)
+
     # App push: the SNS platform applications (not a CloudFormation resource: created once per account).
     apns_application_arn: str = (
         f"arn:aws:sns:eu-west-1:{names.LOCAL_ACCOUNT}:app/APNS/{names.platform_application(_LOCAL)}"

@@ -8,18 +8,21 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from chalicelib.alerts.canary import CanaryRun
     from chalicelib.models.events import DeliveryRecord
 
 NAMESPACE = "KindAlarm"
 SERVICE = "kind-alarm-api"
 
 
-def emit(name: str, value: float, unit: str = "Count", channel: str | None = None) -> None:
+def emit(name: str, value: float, unit: str = "Count", channel: str | None = None, phase: str | None = None) -> None:
     from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
     dimensions = {"service": SERVICE}
     if channel is not None:
         dimensions["channel"] = channel
+    if phase is not None:
+        dimensions["phase"] = phase
     with single_metric(
         name=name, unit=MetricUnit(unit), value=value, namespace=NAMESPACE, default_dimensions=dimensions
     ):
@@ -45,3 +48,10 @@ def delivery_recorded(record: DeliveryRecord) -> None:
 
 def undelivered_channels(count: int) -> None:
     emit("UndeliveredChannels", count)
+
+
+def canary_finished(run: CanaryRun) -> None:
+    """A canary run's verdict (1 passed, 0 failed) and each channel's seconds per phase (delivered, retracted)."""
+    emit("CanaryPassed", 1 if run.state == "passed" else 0)
+    for channel, phase, seconds in run.seconds():
+        emit("CanarySeconds", seconds, "Seconds", channel=channel, phase=phase)

@@ -18,6 +18,7 @@ from chalicelib.config import Settings, get_settings
 
 if TYPE_CHECKING:
     from chalicelib.adapters.alert_table import AlertTable
+    from chalicelib.adapters.canary_table import CanaryTable
     from chalicelib.adapters.delivery_table import DeliveryTable
     from chalicelib.adapters.event_topic import EventTopic
     from chalicelib.adapters.feed_store import FeedStore
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from chalicelib.adapters.secrets import ParameterSecrets
     from chalicelib.adapters.timeline_table import TimelineTable
     from chalicelib.adapters.webhooks import WebhookSender
+    from chalicelib.alerts.canary import Canary
     from chalicelib.alerts.cap_ingest import CapIngest
     from chalicelib.alerts.devices import DeviceRegistry
     from chalicelib.alerts.feed import FeedService
@@ -178,6 +180,28 @@ class Wiring:
 
         return RetentionPurge(
             self.alert_table, (CapFeed(self.feed_store, self.settings.public_base_url), self.web_site)
+        )
+
+    @cached_property
+    def canary_runs(self) -> CanaryTable:
+        from chalicelib.adapters.canary_table import CanaryTable
+
+        return CanaryTable(dynamodb_client(), self.settings.alerts_table)
+
+    @cached_property
+    def canary(self) -> Canary:
+        """The canary's runs: its test alert written through the alert service, as the API writes one."""
+        from chalicelib import metrics
+        from chalicelib.alerts.canary import Canary
+
+        current = self.settings
+        return Canary(
+            alerts=self.alert_service,
+            deliveries=self.delivery_table,
+            runs=self.canary_runs,
+            every=timedelta(seconds=current.canary_every_seconds),
+            limit=timedelta(seconds=current.canary_limit_seconds),
+            on_finished=metrics.canary_finished,
         )
 
     @cached_property

@@ -38,7 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     options = _parse(argv)
     with ExitStack() as stack:
         endpoint = start_moto(options.moto_port, stack)
-        backend = start_backend(endpoint, Ports(options.api_port, options.sink_port, options.site_port), stack)
+        ports = Ports(options.api_port, options.sink_port, options.site_port)
+        backend = start_backend(endpoint, ports, stack, canary_every=options.canary_every)
         api = start_api(endpoint, options.api_port, backend.environment, stack)
         _print_banner(endpoint, api, backend)
         _wait_for_signal()
@@ -76,10 +77,11 @@ class Backend:
     site: SiteServer
 
 
-def start_backend(endpoint: str, ports: Ports, stack: ExitStack) -> Backend:
+def start_backend(endpoint: str, ports: Ports, stack: ExitStack, canary_every: int | None = None) -> Backend:
     """The resources of infra/ in moto, the partner sink, the public site, and the event runner driving the handlers.
 
-    Every function links to the API and the site where this stack serves them (``ports``).
+    Every function links to the API and the site where this stack serves them (``ports``). With ``canary_every``
+    (seconds) the canary's schedule runs too: a run that often (devstack/canary.py).
     """
     import boto3
 
@@ -96,11 +98,17 @@ def start_backend(endpoint: str, ports: Ports, stack: ExitStack) -> Backend:
     environment = function_environment(
         outputs, STAGE, directory, retry_base_seconds=2, api_url=api_url, site_url=site.url
     )
+    if canary_every is not None:
+        environment["CANARY_EVERY_SECONDS"] = str(canary_every)
     os.environ.update(environment)
     import app
 
     runner = event_runner(app, session, outputs, parallel=True).start()
     stack.callback(runner.stop)
+    if canary_every is not None:
+        from devstack.canary import CanaryTicker
+
+        stack.callback(CanaryTicker(app.canary).start().stop)
     return Backend(outputs, environment, sink, site)
 
 
@@ -180,6 +188,11 @@ def _print_banner(endpoint: str, api: str, backend: Backend) -> None:
         f"  partner sink (deliveries page):      {backend.sink.url}/",
         f"  public site (the bucket's site/):    {backend.site.url}/   pages: {backend.site.url}/alerts/<id>.html",
         "  event runner: tailing the alerts stream and the channel queues",
+        *(
+            [f"  canary: a run every {every} s to every channel's sandbox and back   runs: {api}/canary"]
+            if (every := backend.environment.get("CANARY_EVERY_SECONDS"))
+            else []
+        ),
         *(f"  {key}: {value}" for key, value in sorted(backend.outputs.items())),
         f"  try:  curl -s {api}/alerts/<id>",
         "ready",
@@ -193,6 +206,12 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--moto-port", type=int, default=int(os.environ.get("MOTO_PORT", "5000")))
     parser.add_argument("--sink-port", type=int, default=int(os.environ.get("SINK_PORT", "8025")))
     parser.add_argument("--site-port", type=int, default=int(os.environ.get("SITE_PORT", "8030")))
+    parser.add_argument(
+        "--canary-every",
+        type=int,
+        default=int(os.environ["CANARY_EVERY"]) if os.environ.get("CANARY_EVERY") else None,
+        help="run the canary every this many seconds (at least 60; off unless given)",
+    )
     return parser.parse_args(argv)
 
 

@@ -19,6 +19,7 @@ FUNCTIONS = {
     "WatchDeliveries": "watch_deliveries",
     "ExpireAlerts": "expire_alerts",
     "PurgeAlerts": "purge_alerts",
+    "Canary": "canary",
     **{channels.logical(channel): channel for channel in channels.channels()},
 }
 CHANNEL_QUEUES = {channels.logical(channel): channels.queue(channel) for channel in channels.channels()}
@@ -175,6 +176,9 @@ def statements_for(resource: str) -> list[Statement]:
         "PushEvents": [table(*DEVICE_WRITES), *PUSH_DEVICES, PUSH_TOPIC_SUBSCRIPTIONS],
         "WatchDeliveries": [table("Query")],
         "ExpireAlerts": [table(*ALERT_WRITES), photos("DeleteObject"), LIST_PHOTOS],
+        # The canary creates and cancels its test alert through the alert service, as the API does (it has no
+        # photo), reads the alert's delivery records and keeps its runs: all in the alerts table.
+        "Canary": [table(*ALERT_WRITES)],
         # The purge also takes the alert's CAP messages and index lines out of the feed files, and its pages, images
         # and index entries off the site (invalidating them).
         "PurgeAlerts": [

@@ -47,6 +47,7 @@ MEMORY: dict[str, FunctionMemory] = {
     "WatchDeliveries": FunctionMemory(60, "the schedule's event", 128),
     "ExpireAlerts": FunctionMemory(93, "the schedule's event", 192),
     "PurgeAlerts": FunctionMemory(71, "the schedule's event", 128),
+    "Canary": FunctionMemory(66, "the schedule's event", 128),
 }
 
 

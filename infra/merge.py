@@ -92,9 +92,18 @@ def _json(name: str) -> dict[str, Any]:
     return document
 
 
+# The canary's schedule and limit, for the canary function alone (infra/operations.py: the parameters).
+CANARY_ENVIRONMENT = {
+    "CANARY_EVERY_SECONDS": operations.CANARY_SECONDS,
+    "CANARY_LIMIT_SECONDS": {"Ref": "CanaryLimitSeconds"},
+}
+
+
 def environment() -> dict[str, Any]:
     variables = {"Properties": {"Environment": {"Variables": ENVIRONMENT}}}
-    return {"Resources": {resource: variables for resource in iam.FUNCTIONS}}
+    resources = {resource: variables for resource in iam.FUNCTIONS}
+    resources["Canary"] = {"Properties": {"Environment": {"Variables": {**ENVIRONMENT, **CANARY_ENVIRONMENT}}}}
+    return {"Resources": resources}
 
 
 def merge_template() -> dict[str, Any]:

@@ -23,6 +23,28 @@ SITE_DIMENSIONS = [
     {"Name": "DistributionId", "Value": {"Ref": site.DISTRIBUTION}},
     {"Name": "Region", "Value": "Global"},
 ]
+# The canary (chalicelib.alerts.canary): hours between runs, a divisor of a day so that runs fall at the same times
+# every day, and at most a day, so that two periods fit an alarm's evaluation range (7 days). CloudFormation cannot
+# multiply: the mapping gives each its seconds, for the function and for the alarm that misses the runs.
+CANARY_HOURS = (1, 2, 3, 4, 6, 8, 12, 24)
+CANARY_SCHEDULE = "CanarySchedule"
+CANARY_SECONDS = {"Fn::FindInMap": [CANARY_SCHEDULE, {"Ref": "CanaryScheduleHours"}, "Seconds"]}
+CANARY_PARAMETERS: dict[str, Any] = {
+    "CanaryScheduleHours": {
+        "Type": "Number",
+        "Default": 6,
+        "AllowedValues": list(CANARY_HOURS),
+        "Description": "Hours between canary runs: a test alert to every channel's sandbox and back.",
+    },
+    "CanaryLimitSeconds": {
+        "Type": "Number",
+        "Default": 60,
+        "MinValue": 10,
+        "MaxValue": 900,
+        "Description": "Seconds each channel may take to deliver the canary's alert, and again to retract it.",
+    },
+}
+CANARY_PHASES = ("delivered", "retracted")
 
 
 def alarm(description: str, metric: dict[str, Any], threshold: float, missing: str = "notBreaching") -> dict[str, Any]:
@@ -86,7 +108,41 @@ def alarms() -> dict[str, Any]:
         missing="breaching",
     )
     resources["SiteErrorRateAlarm"] = site_error_alarm()
+    resources.update(canary_alarms())
     return resources
+
+
+def canary_alarms() -> dict[str, Any]:
+    """A failed run raises one alarm until a run passes; no finished run for two periods (the canary stopped, or
+    its runs never end) the other."""
+    passed = {
+        "Namespace": NAMESPACE,
+        "MetricName": "CanaryPassed",
+        "Dimensions": [{"Name": "service", "Value": SERVICE}],
+    }
+    failed = alarm(
+        "A canary run failed: a channel did not deliver or retract the test alert within the limit. "
+        "GET /canary names the channel and its partner's answer. Runbook: docs/runbook.md#the-canary-failed",
+        {**passed, "Statistic": "Minimum"},
+        1,
+        missing="ignore",
+    )
+    stopped = alarm(
+        "No canary run has finished for two periods of its schedule: the path to the partners is unproven. "
+        "Runbook: docs/runbook.md#the-canary-failed",
+        {
+            **passed,
+            "Statistic": "SampleCount",
+            "Period": CANARY_SECONDS,
+            "EvaluationPeriods": 2,
+            "DatapointsToAlarm": 2,
+        },
+        1,
+        missing="breaching",
+    )
+    for found in (failed, stopped):
+        found["Properties"]["ComparisonOperator"] = "LessThanThreshold"
+    return {"CanaryFailedAlarm": failed, "CanaryStoppedAlarm": stopped}
 
 
 def site_error_alarm() -> dict[str, Any]:
@@ -147,6 +203,8 @@ def dashboard_body() -> dict[str, Any]:
             18,
         ),
         widget("Public site: error rates (%) and requests", site_metrics(), 0, 24, region=site.METRICS_REGION),
+        widget("Canary runs: passed (1) or failed (0)", [[NAMESPACE, "CanaryPassed", "service", SERVICE]], 0, 30),
+        widget("Canary seconds per channel: delivered, retracted", canary_seconds(), 12, 30),
     ]
     return {"widgets": widgets}
 
@@ -158,6 +216,14 @@ def site_metrics() -> list[list[Any]]:
         ["AWS/CloudFront", "5xxErrorRate", *where, {"stat": "Average"}],
         ["AWS/CloudFront", "4xxErrorRate", *where, {"stat": "Average"}],
         ["AWS/CloudFront", "Requests", *where, {"stat": "Sum", "yAxis": "right"}],
+    ]
+
+
+def canary_seconds() -> list[list[Any]]:
+    return [
+        [NAMESPACE, "CanarySeconds", "channel", name, "phase", phase, "service", SERVICE, {"stat": "Maximum"}]
+        for name in CHANNELS
+        for phase in CANARY_PHASES
     ]
 
 
@@ -182,4 +248,9 @@ def template() -> dict[str, Any]:
             }
         },
     }
-    return {"Resources": {"OperationsTopic": topic, "Dashboard": dashboard, **alarms()}, "Outputs": outputs}
+    return {
+        "Parameters": CANARY_PARAMETERS,
+        "Mappings": {CANARY_SCHEDULE: {str(hours): {"Seconds": hours * 3600} for hours in CANARY_HOURS}},
+        "Resources": {"OperationsTopic": topic, "Dashboard": dashboard, **alarms()},
+        "Outputs": outputs,
+    }

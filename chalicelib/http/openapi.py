@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import models_json_schema
 
+from chalicelib.alerts.canary import CanaryRuns
 from chalicelib.alerts.report import AlertReport
 from chalicelib.models.alert import AlertCancel, AlertContent, AlertCreate, AlertResource
 from chalicelib.models.devices import DeviceRegistration
@@ -61,6 +62,7 @@ MODELS: list[type[BaseModel]] = [
     PhotoUploadRequest,
     PhotoUpload,
     Problem,
+    CanaryRuns,
     AlertReport,
 ]
 # What the API answers (its serialised form); the others are what it reads.
@@ -207,6 +209,14 @@ def _other_paths() -> dict[str, Any]:
             "delete": _operation(
                 "Unregister a device", {"204": {"description": "gone"}} | _problems(400), operationId="unregisterDevice"
             ),
+        },
+        "/canary": {
+            "get": _operation(
+                "The latest canary runs, newest first: per channel whether it delivered and retracted the test alert"
+                " within the limit, in how many seconds, and the partner's answer when it did not",
+                {"200": {"description": "the runs", "content": _json("CanaryRuns")}},
+                operationId="canaryRuns",
+            )
         },
         "/feed": {
             "get": {

@@ -289,7 +289,7 @@ def purging_at(moment: datetime) -> type[retention.RetentionPurge]:
 
 def run_a_whole_lifecycle(http: Any, pipeline: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """Devices come and go, alerts with photos go out on every channel, change, are cancelled or expire, and
-    are purged; SNS reports a dead endpoint; the watch runs."""
+    are purged; SNS reports a dead endpoint; the watch and the canary run."""
     handlers = ("dispatch", "photo_upload", *(iam.FUNCTIONS[resource] for resource in iam.CHANNEL_QUEUES))
     functions = SimpleNamespace(**{name: as_function(name) for name in handlers})
     runner = event_runner(functions, boto3.session.Session(), pipeline.outputs)
@@ -325,9 +325,15 @@ def run_a_whole_lifecycle(http: Any, pipeline: Any, monkeypatch: pytest.MonkeyPa
     with acting_as("APIHandler"):
         send(http, "POST", f"/alerts/{alert['id']}/cancel", {"reason": "found"})
     runner.drain()
+    event = http.events.generate_cw_event(source="aws.events", detail_type="Scheduled Event", detail={}, resources=[])
+    for _ in range(2):  # the canary starts a run (its test alert), then cancels it once every channel delivered
+        with acting_as("Canary"):
+            http.lambda_.invoke("canary", event)
+        runner.drain()
+    with acting_as("APIHandler"):
+        send(http, "GET", "/canary")
     later = datetime.fromisoformat(second["expires_at"]).astimezone(timezone.utc) + timedelta(minutes=1)
     monkeypatch.setattr(wiring().alert_service, "_clock", lambda: later)
-    event = http.events.generate_cw_event(source="aws.events", detail_type="Scheduled Event", detail={}, resources=[])
     with acting_as("ExpireAlerts"):
         http.lambda_.invoke("expire_alerts", event)
     runner.drain()

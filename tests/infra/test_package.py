@@ -164,12 +164,38 @@ def test_the_delivery_watch_alarm_fires_when_the_watch_stops(template):
     assert schedule["Properties"]["Schedule"] == "rate(1 minute)"
 
 
+def test_the_canary_runs_each_minute_and_its_alarms_fire_on_a_failed_run_and_on_two_periods_without_one(template):
+    resources = template["Resources"]
+    schedule = resources["Canary"]["Properties"]["Events"]["CanaryEvent"]
+    assert schedule["Properties"]["Schedule"] == "rate(1 minute)"
+    variables = resources["Canary"]["Properties"]["Environment"]["Variables"]
+    every = {"Fn::FindInMap": ["CanarySchedule", {"Ref": "CanaryScheduleHours"}, "Seconds"]}
+    assert variables["CANARY_EVERY_SECONDS"] == every
+    assert variables["CANARY_LIMIT_SECONDS"] == {"Ref": "CanaryLimitSeconds"}
+    assert template["Parameters"]["CanaryScheduleHours"]["Default"] == 6
+    assert template["Parameters"]["CanaryLimitSeconds"]["Default"] == 60
+    assert template["Mappings"]["CanarySchedule"]["6"] == {"Seconds": 21600}
+    failed = resources["CanaryFailedAlarm"]["Properties"]
+    assert (failed["MetricName"], failed["Statistic"], failed["ComparisonOperator"], failed["Threshold"]) == (
+        "CanaryPassed",
+        "Minimum",
+        "LessThanThreshold",
+        1,
+    )
+    stopped = resources["CanaryStoppedAlarm"]["Properties"]
+    assert (stopped["Statistic"], stopped["Period"], stopped["TreatMissingData"]) == ("SampleCount", every, "breaching")
+    assert (stopped["EvaluationPeriods"], stopped["DatapointsToAlarm"]) == (2, 2)
+
+
 def test_the_dashboard_shows_each_channel(template):
     body = template["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
     from chalicelib.channels.policy import CHANNELS
 
     for channel in CHANNELS:
         assert f'"channel", "{channel}"' in body
+        for phase in ("delivered", "retracted"):
+            assert f'"CanarySeconds", "channel", "{channel}", "phase", "{phase}"' in body
+    assert '"CanaryPassed"' in body
 
 
 def test_the_photo_bucket_refuses_plain_http_and_the_public(template):
