@@ -3,6 +3,9 @@
 One message per language serves APNs and FCM (``MessageStructure=json``); the alert id is the collapse id,
 thread id and tag, so an update replaces the notification and the cancel replaces it with «Gevonden». A tap
 opens the alert's public page in the message's language (after a cancel, the page says the child was found).
+The alert carries its area (the circle, or a polygon that contains the original): the cells reach every device
+inside and some outside, and the app shows it only where the device is inside (docs/push-payload.md). The
+retraction carries none, so that it replaces the notification wherever it is.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib.adapters.push import TopicMissingError
 from chalicelib.alerts.lifecycle import TERMINAL_STATES
@@ -19,8 +22,10 @@ from chalicelib.channels.push_topics import PushTopics
 from chalicelib.channels.targets import PartnerTarget, audience_for
 from chalicelib.channels.texts import (
     ContentError,
+    PushText,
     alert_notification,
     page_in,
+    push_area,
     retraction_notification,
     sns_message,
 )
@@ -57,7 +62,7 @@ def area_cells(area: Area) -> list[str] | None:
     return None
 
 
-def _message(alert: Alert, title: str, body: str, page: str, image: str | None) -> str:
+def _message(alert: Alert, text: PushText, image: str | None, area: dict[str, Any] | None) -> str:
     """The SNS message with the photo link, or without it where the link would take it past 4 KB.
 
     The create checks hold the texts and the page's link to 4 KB without the photo's link; that is a presigned
@@ -65,11 +70,11 @@ def _message(alert: Alert, title: str, body: str, page: str, image: str | None) 
     A notification without its image beats none.
     """
     try:
-        return sns_message(alert, title, body, page, image)
+        return sns_message(alert, *text, image, area)
     except ContentError:
         if image is None:
             raise
-        return sns_message(alert, title, body, page, None)
+        return sns_message(alert, *text, None, area)
 
 
 class AppPushChannel(ChannelDefaults):
@@ -88,11 +93,14 @@ class AppPushChannel(ChannelDefaults):
             notices = {lang: alert_notification(alert, lang) for lang in LANGUAGES}
             image = assets.photo_urls.get("push")
         pages = {lang: page_in(lang, assets.public_page, alert) for lang in LANGUAGES}
+        texts: dict[str, PushText] = {lang: (*notices[lang], pages[lang]) for lang in LANGUAGES}
+        area = None if alert.state in TERMINAL_STATES else push_area(alert, texts.values())
         return {
             "notifications": {
                 lang: {"title": title, "body": body, "url": pages[lang]} for lang, (title, body) in notices.items()
             },
-            "messages": {lang: _message(alert, *notices[lang], pages[lang], image) for lang in LANGUAGES},
+            "messages": {lang: _message(alert, texts[lang], image, area) for lang in LANGUAGES},
+            "area": area,
             "attributes": collapse_attributes(alert),
             "cells": area_cells(alert.area),
             "audience": audience_for(alert.status),

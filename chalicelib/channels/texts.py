@@ -1,7 +1,8 @@
 """The texts the channels show, pure and light: the road-sign lines, the social post, the push payloads.
 
 The channels render with these, and the API's create checks run the very same code on every create, so this
-module imports nothing heavy (no Pillow, no transport, no h3): the API's cold start depends on it.
+module imports nothing heavy (no Pillow, no transport, no h3): the API's cold start depends on it. A polygon's
+push area takes shapely, which the create's validation of the polygon has loaded already.
 """
 
 from __future__ import annotations
@@ -9,11 +10,14 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from chalicelib.channels.targets import audience_for
+from chalicelib.geo.device_area import AREA_MAX_BYTES, circle_area, polygon_area
 from chalicelib.links import page_path, public_page
-from chalicelib.models.alert import Alert
+from chalicelib.models.alert import Alert, CircleArea, PolygonArea
 from chalicelib.wording import BANNERS, ENDINGS, LANGUAGES, LEVEL_TITLES, POST_BANNERS, Language
 
 
@@ -184,15 +188,37 @@ MAX_PLATFORM_PAYLOAD = 4096
 # The create checks cannot know the page's address (it lies on the stage's site): they count one of 128
 # characters; ``https://kindalarm.burgernet.nl/sandbox/alerts/<uuid>.en.html`` is 90.
 PAGE_ALLOWANCE = "https://" + "x" * 120
+# What the area adds to a payload beside its own JSON: its key, and in FCM's data, where it is a string, the
+# string's quotes and the escape of each quote inside (ten at most: a circle's keys and type).
+_AREA_ENVELOPE = len(',"area":') + 2 + 10
+_COMPACT = (",", ":")
+
+PushText = tuple[str, str, str]
+"""A notification's title, body and the page a tap opens."""
 
 
-def sns_message(alert: Alert, title: str, body: str, page: str, image_url: str | None) -> str:
+def sns_message(
+    alert: Alert, title: str, body: str, page: str, image_url: str | None, area: dict[str, Any] | None = None
+) -> str:
     """The SNS ``MessageStructure=json`` message: the same notification for APNs (and its sandbox) and FCM.
 
     ``page`` is what a tap opens, the alert's public page (the found page after a retraction): the app reads it
     from ``url``, beside ``aps`` for APNs and in the data for FCM (FCM v1 has no link for a native app's
-    notification; ``click_action`` names an Android intent, not an address).
+    notification; ``click_action`` names an Android intent, not an address). ``area`` (``push_area``) is what
+    the app tests the device's location against, as an object beside ``aps`` and as a JSON string in FCM's
+    data (its values are strings); without it the app shows the notification wherever the device is.
+    docs/push-payload.md describes every field for the app.
     """
+    platforms = _platform_payloads(alert, title, body, page, image_url, area)
+    for platform, payload in platforms.items():
+        if len(payload.encode()) > MAX_PLATFORM_PAYLOAD:
+            raise ContentError(f"the {platform} payload is over {MAX_PLATFORM_PAYLOAD} bytes", "/headline/nl")
+    return json.dumps({"default": f"{title}: {body}", "APNS_SANDBOX": platforms["APNS"], **platforms})
+
+
+def _platform_payloads(
+    alert: Alert, title: str, body: str, page: str, image_url: str | None, area: dict[str, Any] | None
+) -> dict[str, str]:
     data = {"alert_id": alert.id, "version": str(alert.version), "state": alert.state, "url": page}
     apns = {
         "aps": {
@@ -204,6 +230,7 @@ def sns_message(alert: Alert, title: str, body: str, page: str, image_url: str |
         },
         **data,
         **({"image_url": image_url} if image_url else {}),
+        **({"area": area} if area else {}),
     }
     notification = {"title": title, "body": body, **({"image": image_url} if image_url else {})}
     fcm = {
@@ -215,15 +242,31 @@ def sns_message(alert: Alert, title: str, body: str, page: str, image_url: str |
                     "priority": "high",
                     "notification": {"tag": alert.id, "channel_id": "kind_alarm"},
                 },
-                "data": data,
+                "data": {**data, **({"area": json.dumps(area, separators=_COMPACT)} if area else {})},
             }
         }
     }
-    platforms = {"APNS": json.dumps(apns, ensure_ascii=False), "GCM": json.dumps(fcm, ensure_ascii=False)}
-    for platform, payload in platforms.items():
-        if len(payload.encode()) > MAX_PLATFORM_PAYLOAD:
-            raise ContentError(f"the {platform} payload is over {MAX_PLATFORM_PAYLOAD} bytes", "/headline/nl")
-    return json.dumps({"default": f"{title}: {body}", "APNS_SANDBOX": platforms["APNS"], **platforms})
+    return {
+        "APNS": json.dumps(apns, ensure_ascii=False, separators=_COMPACT),
+        "GCM": json.dumps(fcm, ensure_ascii=False, separators=_COMPACT),
+    }
+
+
+def push_area(alert: Alert, texts: Iterable[PushText]) -> dict[str, Any] | None:
+    """The area the app tests the device's location against; None for a national alert (shown everywhere).
+
+    A circle as it is; a polygon as one ring that contains it, as precise as fits at most ``AREA_MAX_BYTES`` and
+    beside the longest of ``texts`` in either platform. The photo's link is not counted: it goes first.
+    """
+    area = alert.area
+    if isinstance(area, CircleArea):
+        return circle_area(area.lat, area.lon, area.radius_km)
+    if not isinstance(area, PolygonArea):
+        return None
+    longest = max(
+        len(payload.encode()) for text in texts for payload in _platform_payloads(alert, *text, None, None).values()
+    )
+    return polygon_area(area.coordinates, min(AREA_MAX_BYTES, MAX_PLATFORM_PAYLOAD - longest - _AREA_ENVELOPE))
 
 
 def page_in(language: Language, page: str, alert: Alert) -> str:
@@ -256,6 +299,11 @@ def ending(alert: Alert) -> str:
 
 
 def check_push(alert: Alert) -> None:
-    """Each language's notification fits APNs and FCM, with a link to the page as long as any can be."""
-    for language in LANGUAGES:
-        sns_message(alert, *alert_notification(alert, language), PAGE_ALLOWANCE, None)
+    """Each language's notification fits APNs and FCM with the area, and a link to the page as long as any can be.
+
+    The area is ``push_area``'s, as the channel sends it: a create that passes is a push that fits.
+    """
+    texts = [(*alert_notification(alert, language), PAGE_ALLOWANCE) for language in LANGUAGES]
+    area = push_area(alert, texts)
+    for title, body, page in texts:
+        sns_message(alert, title, body, page, None, area)
