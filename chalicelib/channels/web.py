@@ -17,6 +17,8 @@ from dataclasses import asdict, fields
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Protocol, get_args
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from chalicelib.alerts.lifecycle import TERMINAL_STATES
 from chalicelib.channels.base import CARD_SIZE, Asset, Assets, ChannelDefaults, Content, Preview, visual
 from chalicelib.channels.targets import PartnerTarget, audience_for
@@ -31,6 +33,7 @@ from chalicelib.channels.versioned_files import (
 )
 from chalicelib.links import Language, page_path, public_page, site_dir
 from chalicelib.models.alert import Alert
+from chalicelib.observability import logger
 from chalicelib.site.pages import (
     ACTIVE_FILE,
     INDEX_FILES,
@@ -108,7 +111,11 @@ class WebSite:
         return current
 
     def erase(self, alert_id: str, at: datetime) -> None:
-        """Everything the site holds of the alert (retention): its pages, its images, its place in the index."""
+        """Everything the site holds of the alert (retention): its pages, its images, its place in the index.
+
+        A refused invalidation is logged, not raised: what CloudFront may still hold for seconds is the found page,
+        which holds nothing of the child, and the purge must go on to the child's data.
+        """
         when = at.astimezone(timezone.utc).isoformat()
         for sandbox in (False, True):
             changed: list[str] = []
@@ -120,7 +127,11 @@ class WebSite:
                 index = self._index(sandbox, lambda index: index.forget(alert_id, when))
                 self._rebuild(sandbox, index, changed)
             finally:
-                self._cache.invalidate(changed)
+                try:
+                    self._cache.invalidate(changed)
+                except (BotoCoreError, ClientError) as error:
+                    extra = {"alert_id": alert_id, "error": type(error).__name__}
+                    logger.warning("erased site files not invalidated", extra=extra)
 
     def _shown(self, content: Content) -> int | None:
         """The version the alert's page shows; None once the alert ended (or its page is gone)."""

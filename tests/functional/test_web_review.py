@@ -22,6 +22,7 @@ from PIL import Image
 from chalicelib.adapters.feed_store import FeedFile, FeedStore
 from chalicelib.adapters.site_cache import SiteCache
 from chalicelib.alerts import lifecycle
+from chalicelib.alerts.retention import RetentionPurge
 from chalicelib.channels.base import Assets
 from chalicelib.channels.targets import OWN_AUDIENCES, PartnerTarget
 from chalicelib.channels.web import WebChannel, WebSite
@@ -444,3 +445,34 @@ def test_active_json_writes_its_time_as_every_time_on_the_site(aws):
     # Then active.json's time, like its entries', is UTC to the second with «Z» (chalicelib.site.pages.utc_text)
     document = json.loads(site(aws)["active.json"])
     assert document["updated"] == document["alerts"][0]["updated"] == "2026-11-28T15:00:00Z"
+
+
+# The retention purge.
+
+
+class RefusingCloudFront:
+    """CloudFront refusing every invalidation (a throttle, a changed distribution, a missing permission)."""
+
+    def create_invalidation(self, **_: Any) -> dict[str, Any]:
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "CreateInvalidation")
+
+
+def test_an_invalidation_refused_never_stops_the_purge_of_the_childs_data(client, fan_out, aws):
+    # Given two found children whose retention has passed, and CloudFront refusing invalidations
+    ended = []
+    for reference in ("BN-PURGE-1", "BN-PURGE-2"):
+        alert_id = create(client, fan_out, reference=reference, photo=photo())["id"]
+        send(client, "POST", f"/alerts/{alert_id}/cancel", {"reason": "found"})
+        ended.append(alert_id)
+    fan_out.runner.drain()
+    bucket = aws["PhotosBucketName"]
+    files, state = Site(bucket, "site/"), Site(bucket, "web/")
+    site_files = WebSite(files, state, SiteCache(RefusingCloudFront(), "E1"), SITE_URL)
+    later = datetime.now(timezone.utc) + timedelta(days=31)
+    purge = RetentionPurge(wiring().alert_table, (site_files,), clock=lambda: later)
+    # When the purge runs
+    purged = purge.run(Actor(principal="test", request_id="r"))
+    # Then both alerts are purged (the table's items too), and the site holds nothing of them: a found page (which
+    # holds nothing of the child) left in CloudFront's cache for its seconds is no reason to keep the child's data
+    assert sorted(purged) == sorted(ended)
+    assert not [path for path in site(aws) if any(alert_id in path for alert_id in ended)]
