@@ -14,6 +14,9 @@ from chalicelib.models.events import DeliveryRecord
 
 DELIVERY_DEADLINE = timedelta(seconds=60)
 WATCHED_LEVELS = frozenset({"kind_alarm"})
+# Test alerts are the canary's, which judges its own runs and raises its own alarm (CanaryFailedAlarm); exercises
+# are people drilling the real path, watched as real alerts are.
+WATCHED_STATUSES = frozenset({"actual", "exercise"})
 
 
 class ActiveAlerts(Protocol):
@@ -37,7 +40,8 @@ def late_channels(
 ) -> list[Late]:
     """The channels that owe this alert's current version and are past the deadline."""
     waited = now - alert.updated_at
-    if alert.level not in WATCHED_LEVELS or alert.state != "active" or waited <= deadline:
+    watched = alert.level in WATCHED_LEVELS and alert.status in WATCHED_STATUSES
+    if not watched or alert.state != "active" or waited <= deadline:
         return []
     shown = {record.channel for record in records if record.state == "delivered" and record.version >= alert.version}
     return [

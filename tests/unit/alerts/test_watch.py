@@ -73,3 +73,10 @@ def test_the_watch_checks_every_active_alert_against_its_own_records():
     store = Store([first, second], [record(second, channel) for channel in CHANNELS])
     late = DeliveryWatch(store, store, clock=lambda: NOW).late()
     assert {item.alert_id for item in late} == {"a1"}
+
+
+def test_the_canarys_test_alerts_are_left_to_the_canary_and_exercises_are_watched():
+    test_run = alert(alert_id="t1", at=NOW - timedelta(minutes=2), status="test")
+    exercise = alert(alert_id="e1", at=NOW - timedelta(minutes=2), status="exercise")
+    assert late_channels(test_run, [], NOW) == []
+    assert sorted(item.channel for item in late_channels(exercise, [], NOW)) == sorted(CHANNELS)
