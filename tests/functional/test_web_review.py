@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 from moto.s3.responses import S3Response
 from PIL import Image
 
+from chalicelib.adapters.clients import s3_client
 from chalicelib.adapters.feed_store import FeedFile, FeedStore
 from chalicelib.adapters.site_cache import SiteCache
 from chalicelib.alerts import lifecycle
@@ -31,8 +32,14 @@ from chalicelib.models.alert import Alert
 from chalicelib.models.audit import Actor
 from chalicelib.wiring import wiring
 from tests.conftest import alert
-from tests.functional.conftest import create, send
+from tests.functional import test_takedown_faults as faults
+from tests.functional.conftest import create, reset_process_caches, send
+from tests.functional.test_takedown_faults import Crash, Hook, release_queued_messages
 from tests.functional.test_web_channel import active_ids, distribution, holds_child, photo, site
+
+# The takedown faults' fixtures: the functions' clock moved on with the queue, and retries that wait for the test.
+queue_clock = faults.queue_clock
+slow_retries = faults.slow_retries
 
 SITE_URL = "https://kindalarm.example"
 API_URL = "https://api.kindalarm.example"
@@ -476,3 +483,40 @@ def test_an_invalidation_refused_never_stops_the_purge_of_the_childs_data(client
     # holds nothing of the child) left in CloudFront's cache for its seconds is no reason to keep the child's data
     assert sorted(purged) == sorted(ended)
     assert not [path for path in site(aws) if any(alert_id in path for alert_id in ended)]
+
+
+# The function dying between two S3 calls of the takedown.
+
+
+CRASH_POINTS: dict[str, tuple[str, Callable[[str], bool]]] = {
+    "after the Dutch found page": ("PutObject", lambda key: key.startswith("site/alerts/") and key.endswith(".html")),
+    "after the first image's delete": ("DeleteObject", lambda key: key.startswith("site/alerts/")),
+    "after the index's write": ("PutObject", lambda key: key == "web/index.json"),
+}
+
+
+@pytest.mark.parametrize("point", sorted(CRASH_POINTS))
+def test_a_takedown_cut_short_between_two_s3_calls_is_finished_by_its_retry(
+    client, aws, slow_retries, queue_clock, point
+):
+    fan_out = slow_retries
+    # Given an alert with a photo on the site, and its takedown's function dying between two S3 calls
+    alert_id = create(client, fan_out, photo=photo())["id"]
+    operation, match = CRASH_POINTS[point]
+    hook = Hook(s3_client(), operation, Crash(), lambda params: match(str(params.get("Key", ""))), after_call=True)
+    send(client, "POST", f"/alerts/{alert_id}/cancel", {"reason": "found"})
+    with pytest.raises(Crash):
+        fan_out.runner.drain()
+    assert hook.struck == 1
+    # When the message comes back to a new process once its visibility timeout is over
+    reset_process_caches()
+    release_queued_messages(queue_clock)
+    fan_out.runner.drain()
+    # Then the site holds nothing of the child, in either language, and lists it nowhere
+    files = site(aws)
+    for language in ("nl", "en"):
+        assert holds_child(files[page_path(alert_id, language=language)]) == []
+    assert not [path for path in files if path.startswith(f"alerts/{alert_id}/")]
+    assert active_ids(files) == [] and holds_child(files["index.html"]) == []
+    record = json.loads(send(client, "GET", f"/alerts/{alert_id}").body)["deliveries"]["web"]
+    assert (record["state"], record["version"]) == ("retracted", 2)
