@@ -6,7 +6,8 @@ Per version it writes the page (Dutch, English), its photo and its social card, 
 Every change is invalidated in CloudFront. Exercise and test alerts live on the sandbox site (``sandbox/``).
 
 Several ``web`` functions may run at once: a page never goes back to an older version (``write_version``), the
-index never loses a change, and an image stays only while the page of its version is the one shown.
+index never loses a change, and an image goes once the page shows a newer version or has ended (a newer version's
+images stay while its function is still on its way to writing its page).
 """
 
 from __future__ import annotations
