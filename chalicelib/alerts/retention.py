@@ -44,13 +44,20 @@ class RetentionPurge:
         now = self._clock()
         purged = []
         for alert in self._alerts.retained(ending_before=int(now.timestamp()) + 1):
-            audit = audit_record(alert, "purged", actor).model_copy(update={"at": now, "channels": []})
-            for files in self._files:
-                files.erase(alert.id, now)
-            try:
-                self._alerts.purge(alert, audit)
-            except StaleWriteError:
-                continue
-            logger.info("alert purged", extra={"alert_id": alert.id, "reference": alert.reference})
-            purged.append(alert.id)
+            if self._purge(alert, audit_record(alert, "purged", actor).model_copy(update={"at": now, "channels": []})):
+                purged.append(alert.id)
         return purged
+
+    def _purge(self, alert: Alert, audit: AuditRecord) -> bool:
+        """Erase one alert: its files, then its items. One that fails stays for the next run; the others go on."""
+        try:
+            for files in self._files:
+                files.erase(alert.id, audit.at)
+            self._alerts.purge(alert, audit)
+        except StaleWriteError:
+            return False
+        except Exception:  # noqa: BLE001 - one alert's failure must not keep every other child's data
+            logger.exception("alert not purged; the next run tries again", extra={"alert_id": alert.id})
+            return False
+        logger.info("alert purged", extra={"alert_id": alert.id, "reference": alert.reference})
+        return True

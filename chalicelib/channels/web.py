@@ -60,8 +60,9 @@ LANGUAGES: tuple[Language, ...] = get_args(Language)
 HTML = "text/html; charset=utf-8"
 # Pages and lists change the moment a child is found: CloudFront is invalidated, browsers keep them seconds.
 LIVE = "public, max-age=10"
-# An image's name holds its version; it is deleted (and invalidated) once its page no longer shows it.
-IMAGE = "public, max-age=300"
+# An image's name holds its version; it is deleted (and invalidated) once its page no longer shows it. A browser
+# that kept it shows it only where the page named it, and for no longer than CloudFront would (its maximum, 60 s).
+IMAGE = "public, max-age=60"
 WIDGET = "public, max-age=300"
 CARD_JPEG_BYTES = 300_000
 # What an index entry written by another release lacks stands for nothing; its time sorts it last.

@@ -317,7 +317,8 @@ def ended_page(alert: Alert, language: Language, links: PageLinks) -> str:
         + f'<main class="wrap">\n{main}</main>\n'
         + _footer(language, links.site, None)
     )
-    return _document(language, title, _policy([], script=False), _robots(alert.status) + head, body)
+    # Never indexed: search engines drop the address, and with it any old snippet that named the child.
+    return _document(language, title, _policy([], script=False), [_ROBOTS_NONE, *head], body)
 
 
 # The index, active.json and the widget.

@@ -33,7 +33,7 @@ SITE_KEYS = (
     "site/alerts/a1.en.html",
     "site/alerts/a1/photo-v2.jpg",
     "site/index.html",
-    "site/en/index.html",
+    "site/index.en.html",
     "site/active.json",
     "site/widget.js",
     "site/sandbox/alerts/a1.html",
@@ -525,3 +525,13 @@ def test_the_site_error_alarm_exists_where_cloudfronts_metrics_are_and_the_dashb
     assert len(widgets) == 1
     assert widgets[0]["region"] == "us-east-1"
     assert widgets[0]["metrics"][0][2:6] == ["DistributionId", "${SiteDistribution}", "Region", "Global"]
+
+
+def test_found_pages_expire_by_themselves_should_the_table_forget_the_alert_before_the_purge(template):
+    # The table's TTL on purge_at may delete the alert before the hourly purge erases its page: the bucket's
+    # lifecycle deletes an alert's page files a retention after their last write (the found page's), as the feed's.
+    rules = template["Resources"]["PhotosBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+    expiring = {rule["Prefix"]: rule["ExpirationInDays"] for rule in rules if rule["Status"] == "Enabled"}
+    assert expiring["site/alerts/"] == expiring["site/sandbox/alerts/"] == expiring["feed/"] == 30
+    # Nothing else of the site expires: the index pages, active.json and the widget live as long as the site
+    assert not [prefix for prefix in expiring if prefix.startswith("site/") and not prefix.endswith("alerts/")]
