@@ -157,6 +157,13 @@ def unregister_device(device_id: str) -> Response:
     return Response(body="", status_code=204)
 
 
+@app.route("/reach", methods=["POST"], authorizer=burgernet, content_types=JSON)
+@problems.answers_problems
+def reach() -> Response:
+    """Before sending: the devices an alert's pushes to this area would reach."""
+    return private_response(wiring().reach.answer(_body()).model_dump(mode="json"), "application/json")
+
+
 @app.on_sns_message(topic=settings.push_events_topic, name="push_events")
 def push_events(event: Any) -> None:
     """SNS reports endpoint changes and failures: forget the device only once its endpoint is disabled or gone."""

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from chalicelib.alerts.devices import DeviceRegistry
     from chalicelib.alerts.feed import FeedService
     from chalicelib.alerts.photos import PhotoService
+    from chalicelib.alerts.reach import ReachEstimator
     from chalicelib.alerts.report import AlertReports, TimelineRecorder
     from chalicelib.alerts.retention import RetentionPurge
     from chalicelib.alerts.service import AlertService
@@ -155,6 +156,18 @@ class Wiring:
         )
 
     @cached_property
+    def reach(self) -> ReachEstimator:
+        """Reach before sending, from the device counts; it loads h3 and shapely, which no create needs."""
+        from chalicelib.adapters.device_table import DeviceTable
+        from chalicelib.alerts.reach import ReachEstimator
+        from chalicelib.geo.areas import load_service_area
+
+        current = self.settings
+        return ReachEstimator(
+            DeviceTable(dynamodb_client(), current.alerts_table), load_service_area(current.service_area_file)
+        )
+
+    @cached_property
     def preview_service(self) -> PreviewService:
         from chalicelib.channels.previews import PreviewService
 
@@ -224,16 +237,18 @@ class Wiring:
 
     def worker(self, name: str) -> ChannelWorker:
         from chalicelib.channels.targets import parse_directory, with_own_audiences
-        from chalicelib.channels.worker import ChannelWorker
+        from chalicelib.channels.timeline_worker import TimelineWorker
 
         if name not in self._workers:
-            self._workers[name] = ChannelWorker(
+            timeline = self.timeline_recorder(name)
+            self._workers[name] = TimelineWorker(
                 channel=self.channel(name),
                 alerts=self.alert_table,
                 records=self.delivery_table,
                 directory=with_own_audiences(parse_directory(self.settings.partners)),
                 assets=self.assets,
-                on_recorded=self._on_recorded(self.timeline_recorder(name)),
+                on_recorded=self._on_recorded(timeline),
+                timeline=timeline,
             )
         return self._workers[name]
 
@@ -254,7 +269,8 @@ class Wiring:
 
         def recorded(record: DeliveryRecord) -> None:
             metrics.delivery_recorded(record)
-            timeline.record(record)
+            if record.state == "failed":  # a delivered or retracted version: from what the worker answers
+                timeline.record(record)
 
         return recorded
 

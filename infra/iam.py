@@ -153,6 +153,7 @@ def statements_for(resource: str) -> list[Statement]:
     return {
         "APIHandler": [
             table(*DEVICE_WRITES),
+            table("BatchGetItem"),  # POST /reach reads the device counts
             photos("GetObject", "PutObject", "DeleteObject"),
             allow(["s3:GetObject"], [FEED_FILES]),  # GET /feed and GET /alerts/{id}/cap serve them
             LIST_BUCKET,  # GET /feed before the first alert, previews of a deleted photo; and photo deletes

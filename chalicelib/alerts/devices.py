@@ -1,6 +1,7 @@
 """The device registry: an app install becomes an SNS endpoint subscribed to its language's national topic
 and the topic of its H3 cell (and the test topic for test devices). Only the cell is kept, never the location,
-and logs name the device by its id alone: its cell, like its token, stays out of them."""
+and logs name the device by its id alone: its cell, like its token, stays out of them. Every record change moves
+the device counts per cell and language with it (``chalicelib.adapters.device_table``), which reach estimates read."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import hashlib
 import re
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from chalicelib.channels.push_topics import PushTopics
 from chalicelib.clock import utc_now
@@ -19,6 +20,13 @@ from chalicelib.models.validation import parse_model
 from chalicelib.observability import logger
 
 _DEVICE_ID = re.compile(DEVICE_ID_PATTERN)
+# Two requests for one device at once: the loser reads the winner's record and goes again.
+_ATTEMPTS = 4
+T = TypeVar("T")
+
+
+class DeviceChangedError(Exception):
+    """The stored device record is no longer the one read: another request for the device came in between."""
 
 
 class Push(Protocol):
@@ -38,11 +46,16 @@ class Push(Protocol):
 class Devices(Protocol):
     def get(self, device_id: str) -> DeviceRecord | None: ...
 
-    def put(self, record: DeviceRecord) -> None: ...
+    def put(self, record: DeviceRecord, previous: DeviceRecord | None = None) -> None:
+        """Store ``record`` and move its counts if the stored record is still ``previous``, else raise
+        ``DeviceChangedError``."""
+        ...
 
     def by_endpoint(self, endpoint_arn: str) -> str | None: ...
 
-    def delete(self, record: DeviceRecord) -> None: ...
+    def delete(self, record: DeviceRecord) -> None:
+        """Delete ``record`` and take it from the counts if it is still the stored one, else ``DeviceChangedError``."""
+        ...
 
 
 class DeviceRegistry:
@@ -64,38 +77,59 @@ class DeviceRegistry:
         """Create or move the device; True when it is new."""
         _check_id(device_id)
         request = parse_model(DeviceRegistration, body)
+        return self._settled(lambda: self._register(device_id, request))
+
+    def unregister(self, device_id: str) -> None:
+        _check_id(device_id)
+        self._settled(lambda: self._unregister(device_id))
+
+    def _register(self, device_id: str, request: DeviceRegistration) -> bool:
         record = self._devices.get(device_id)
+        created = record is None
+        if record is not None and record.platform != request.platform:
+            self._remove(record)  # moved to another platform: a new endpoint
+            record = None
         token_hash = hashlib.sha256(request.token.encode()).hexdigest()
         endpoint = self._endpoint(device_id, request, record, token_hash)
         cell = device_cell(request.location.lat, request.location.lon)
         wanted = self._wanted_topics(request, cell)
         subscriptions = self._resubscribe(endpoint, wanted, record.subscriptions if record else {})
-        self._devices.put(
-            DeviceRecord(
-                id=device_id,
-                platform=request.platform,
-                endpoint_arn=endpoint,
-                token_sha256=token_hash,
-                cell=cell,
-                language=request.language,
-                test_device=request.test_device,
-                subscriptions=subscriptions,
-                updated_at=self._clock(),
-            )
+        updated = DeviceRecord(
+            id=device_id,
+            platform=request.platform,
+            endpoint_arn=endpoint,
+            token_sha256=token_hash,
+            cell=cell,
+            language=request.language,
+            test_device=request.test_device,
+            subscriptions=subscriptions,
+            updated_at=self._clock(),
+            revision=record.revision + 1 if record else 1,
         )
-        logger.info("device registered", extra={"device_id": device_id, "new": record is None})
-        return record is None
+        self._devices.put(updated, record)
+        logger.info("device registered", extra={"device_id": device_id, "new": created})
+        return created
 
-    def unregister(self, device_id: str) -> None:
-        _check_id(device_id)
+    def _unregister(self, device_id: str) -> None:
         record = self._devices.get(device_id)
-        if record is None:
-            return
+        if record is not None:
+            self._remove(record)
+            logger.info("device unregistered", extra={"device_id": device_id})
+
+    def _remove(self, record: DeviceRecord) -> None:
         for subscription in record.subscriptions.values():
             self._push.unsubscribe(subscription.arn)
         self._push.delete_endpoint(record.endpoint_arn)
         self._devices.delete(record)
-        logger.info("device unregistered", extra={"device_id": device_id})
+
+    def _settled(self, change: Callable[[], T]) -> T:
+        """Make the change; while another request changed the device in between, read it afresh and again."""
+        for _ in range(_ATTEMPTS - 1):
+            try:
+                return change()
+            except DeviceChangedError:
+                logger.info("device changed meanwhile: read again")
+        return change()
 
     def endpoint_reported(self, endpoint_arn: str) -> bool:
         """SNS reported a change to an endpoint: forget its device only if the endpoint is now disabled or gone.
@@ -121,12 +155,10 @@ class DeviceRegistry:
     def _endpoint(
         self, device_id: str, request: DeviceRegistration, record: DeviceRecord | None, token_hash: str
     ) -> str:
-        if record is not None and record.platform == request.platform:
+        if record is not None:  # on the same platform
             if record.token_sha256 != token_hash or not self._push.endpoint_enabled(record.endpoint_arn):
                 self._push.update_endpoint(record.endpoint_arn, request.token, device_id)
             return record.endpoint_arn
-        if record is not None:
-            self.unregister(device_id)  # moved to another platform: a new endpoint
         endpoint = self._push.create_endpoint(self._applications[request.platform], request.token, device_id)
         self._release(endpoint, device_id)
         return endpoint

@@ -12,7 +12,7 @@ from pydantic.json_schema import models_json_schema
 from chalicelib.alerts.canary import CanaryRuns
 from chalicelib.alerts.report import AlertReport
 from chalicelib.models.alert import AlertCancel, AlertContent, AlertCreate, AlertResource
-from chalicelib.models.devices import DeviceRegistration
+from chalicelib.models.devices import DeviceRegistration, Reach, ReachRequest
 from chalicelib.models.photos import PhotoUploadRequest
 
 REF = "#/components/schemas/{model}"
@@ -59,6 +59,8 @@ MODELS: list[type[BaseModel]] = [
     AlertCancel,
     AlertResource,
     DeviceRegistration,
+    ReachRequest,
+    Reach,
     PhotoUploadRequest,
     PhotoUpload,
     Problem,
@@ -209,6 +211,15 @@ def _other_paths() -> dict[str, Any]:
             "delete": _operation(
                 "Unregister a device", {"204": {"description": "gone"}} | _problems(400), operationId="unregisterDevice"
             ),
+        },
+        "/reach": {
+            "post": _operation(
+                "Before sending: the devices an alert's pushes to this area would reach, its publishes, and the"
+                " estimated share of those devices outside the area",
+                {"200": {"description": "the reach", "content": _json("Reach")}} | _problems(400, 415, 422),
+                operationId="estimateReach",
+                requestBody={"required": True, "content": _json("ReachRequest")},
+            )
         },
         "/canary": {
             "get": _operation(

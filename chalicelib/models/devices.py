@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from chalicelib.models.alert import Latitude, Longitude
+from chalicelib.models.alert import Area, Latitude, Longitude
 from chalicelib.models.common import ApiModel
 
 Platform = Literal["apns", "fcm"]
@@ -50,3 +50,25 @@ class DeviceRecord(BaseModel):
     test_device: bool
     subscriptions: dict[str, Subscription] = Field(default_factory=dict)
     updated_at: datetime
+    # Each write of the record counts up; a write is conditioned on the revision it read (0: a record from before
+    # revisions were kept), so two registrations of one device cannot both move its counts.
+    revision: int = 0
+
+
+class ReachRequest(ApiModel):
+    """The body of ``POST /reach``: an area, as an alert gives it."""
+
+    area: Area
+
+
+class Reach(ApiModel):
+    """What an alert's pushes to an area would reach, from the device counts (``POST /reach``)."""
+
+    devices: int = Field(description="devices registered in the cells the pushes go to (national: all of them)")
+    devices_by_language: dict[Language, int]
+    publishes: int = Field(description="SNS publishes the alert would make: one per language and filed cell topic")
+    outside_share: float = Field(
+        ge=0,
+        le=1,
+        description="estimated share of those devices outside the area, from each cell's overlap with it",
+    )

@@ -229,6 +229,8 @@ def requests_of(call: Call, stack: Stack) -> list[Request]:  # noqa: C901, PLR09
                 for item in p["TransactItems"]
                 for kind, body in item.items()
             ]
+        if operation == "BatchGetItem":
+            return [Request("dynamodb:BatchGetItem", table + name) for name in p["RequestItems"]]
         if operation == "Query" and "IndexName" in p:
             return [Request("dynamodb:Query", f"{table}{p['TableName']}/index/{p['IndexName']}")]
         return [Request(f"dynamodb:{operation}", table + p["TableName"])]
@@ -298,6 +300,7 @@ def run_a_whole_lifecycle(http: Any, pipeline: Any, monkeypatch: pytest.MonkeyPa
         send(http, "PUT", "/devices/phone-1", device)
         send(http, "PUT", "/devices/phone-1", {**device, "token": "d" * 64, "location": {"lat": 53.2, "lon": 6.56}})
         send(http, "PUT", "/devices/phone-2", {**device, "platform": "apns", "token": "e" * 64})
+        send(http, "POST", "/reach", {"area": {"type": "circle", "lat": 52.09, "lon": 5.12, "radius_km": 10}})
         send(http, "GET", "/feed")
         upload = json.loads(send(http, "POST", "/photos", {"content_type": "image/jpeg"}).body)
     boto3.client("s3").put_object(
