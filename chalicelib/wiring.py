@@ -237,18 +237,16 @@ class Wiring:
 
     def worker(self, name: str) -> ChannelWorker:
         from chalicelib.channels.targets import parse_directory, with_own_audiences
-        from chalicelib.channels.timeline_worker import TimelineWorker
+        from chalicelib.channels.worker import ChannelWorker
 
         if name not in self._workers:
-            timeline = self.timeline_recorder(name)
-            self._workers[name] = TimelineWorker(
+            self._workers[name] = ChannelWorker(
                 channel=self.channel(name),
                 alerts=self.alert_table,
                 records=self.delivery_table,
                 directory=with_own_audiences(parse_directory(self.settings.partners)),
                 assets=self.assets,
-                on_recorded=self._on_recorded(timeline),
-                timeline=timeline,
+                on_recorded=self._on_recorded(self.timeline_recorder(name)),
             )
         return self._workers[name]
 
@@ -269,8 +267,7 @@ class Wiring:
 
         def recorded(record: DeliveryRecord) -> None:
             metrics.delivery_recorded(record)
-            if record.state == "failed":  # a delivered or retracted version: from what the worker answers
-                timeline.record(record)
+            timeline.record(record)
 
         return recorded
 
