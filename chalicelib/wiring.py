@@ -171,7 +171,12 @@ class Wiring:
     def preview_service(self) -> PreviewService:
         from chalicelib.channels.previews import PreviewService
 
-        return PreviewService(self.alert_service, self.channel, self.assets)
+        return PreviewService(
+            self.alert_service,
+            self.channel,
+            self.assets,
+            lambda alert: self.reach.for_alert(alert).model_dump(mode="json"),
+        )
 
     @cached_property
     def delivery_watch(self) -> DeliveryWatch:

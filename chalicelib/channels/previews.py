@@ -6,8 +6,9 @@ is delivered.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from chalicelib.alerts.lifecycle import ensure_active
 from chalicelib.channels.base import Asset, Assets, Channel, Preview
@@ -16,6 +17,9 @@ from chalicelib.errors import UnknownPreviewError
 from chalicelib.models.alert import Alert
 
 __all__ = ["Preview", "PreviewService"]
+
+# The channels whose preview also says whom the alert reaches: the push's devices, from the counts per cell.
+REACH_PREVIEWS = frozenset({"app_push"})
 
 
 class Alerts(Protocol):
@@ -28,10 +32,12 @@ class PreviewService:
         alerts: Alerts,
         channels: Callable[[str], Channel],
         assets: Callable[[Alert, frozenset[Asset]], Assets],
+        reach: Callable[[Alert], dict[str, Any]] | None = None,
     ) -> None:
         self._alerts = alerts
         self._channels = channels
         self._assets = assets
+        self._reach = reach
 
     def preview(self, alert_id: str, channel: str) -> Preview:
         if channel not in CHANNELS:
@@ -41,4 +47,7 @@ class PreviewService:
             raise UnknownPreviewError(channel, f"this channel does not carry {alert.level} alerts")
         ensure_active(alert)
         shown = self._channels(channel)
-        return shown.preview(shown.render(alert, self._assets(alert, shown.needs)))
+        preview = shown.preview(shown.render(alert, self._assets(alert, shown.needs)))
+        if channel in REACH_PREVIEWS and self._reach is not None:
+            return Preview(preview.content_type, json.dumps({**json.loads(preview.body), "reach": self._reach(alert)}))
+        return preview

@@ -366,3 +366,19 @@ def synthetic_record(device_id: str, cell: str, language: str, at: datetime) -> 
         updated_at=at,
         revision=1,
     )
+
+
+def test_the_push_preview_says_whom_the_alert_reaches(client, push):
+    # Given two phones in Utrecht and one far away, and an alert around Utrecht
+    for device_id, where in (("phone-1", UTRECHT), ("phone-2", UTRECHT), ("phone-3", GRONINGEN)):
+        register(client, device_id, location=where)
+    alert = create(client)
+    # When the operator previews the push
+    response = send(client, "GET", f"/alerts/{alert['id']}/previews/app_push", accept="application/json")
+    assert response.status_code == 200, response.body
+    shown = json.loads(response.body)
+    # Then it shows the notifications and the same reach POST /reach gives for the alert's area
+    assert shown["nl"]["title"] == "Kind Alarm: Sanne de Vries"
+    before = json.loads(reach(client, alert["area"]).body)
+    assert shown["reach"] == before
+    assert shown["reach"]["devices"] == 2
