@@ -41,7 +41,7 @@ import zipfile
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -51,6 +51,7 @@ from PIL import Image, ImageDraw, ImageFilter
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from devstack.canary import scheduled_event  # noqa: E402
 from infra.memory import FULL_VCPU_MB, HEADROOM, MEMORY, cpu_share  # noqa: E402
 
 ZIP = ROOT / "build" / "dev" / "deployment.zip"
@@ -314,20 +315,6 @@ def sqs_event(bodies: list[str], queue_arn: str) -> dict[str, Any]:
             }
             for body in bodies
         ]
-    }
-
-
-def scheduled_event() -> dict[str, Any]:
-    return {
-        "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": "Scheduled Event",
-        "source": "aws.events",
-        "account": "123456789012",
-        "time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "region": "eu-west-1",
-        "resources": ["arn:aws:events:eu-west-1:123456789012:rule/bench"],
-        "detail": {},
     }
 
 
