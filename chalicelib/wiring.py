@@ -242,16 +242,18 @@ class Wiring:
 
     def worker(self, name: str) -> ChannelWorker:
         from chalicelib.channels.targets import parse_directory, with_own_audiences
-        from chalicelib.channels.worker import ChannelWorker
+        from chalicelib.channels.timeline_worker import TimelineWorker
 
         if name not in self._workers:
-            self._workers[name] = ChannelWorker(
+            timeline = self.timeline_recorder(name)
+            self._workers[name] = TimelineWorker(
                 channel=self.channel(name),
                 alerts=self.alert_table,
                 records=self.delivery_table,
                 directory=with_own_audiences(parse_directory(self.settings.partners)),
                 assets=self.assets,
-                on_recorded=self._on_recorded(self.timeline_recorder(name)),
+                on_recorded=self._on_recorded(timeline),
+                timeline=timeline,
             )
         return self._workers[name]
 
@@ -272,7 +274,8 @@ class Wiring:
 
         def recorded(record: DeliveryRecord) -> None:
             metrics.delivery_recorded(record)
-            timeline.record(record)
+            if record.state == "failed":  # a delivered or retracted version: from what the worker answers
+                timeline.record(record)
 
         return recorded
 

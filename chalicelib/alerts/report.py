@@ -135,23 +135,32 @@ ReachCount = Callable[[DeliveryRecord], "PushReach | None"]
 
 
 class TimelineRecorder:
-    """The channel worker's ``on_recorded``: each delivery record it writes becomes an event of the timeline.
+    """Each delivery record a channel worker writes becomes an event of the timeline.
 
-    A failure here is logged and never fails the delivery: showing the alert matters more than its report, and the
-    report takes a missing event from the delivery record for as long as that exists.
+    A version delivered or retracted is recorded from what the worker answers for its message (``outcome``), a
+    repeated message included: when the write fails, or the function dies between the delivery record and it, the
+    message comes again, the worker answers the record it finds (a duplicate, the partners are not asked again)
+    and the event is written then. Otherwise the event would live only in the delivery record, which the next
+    version overwrites and the purge erases. A failed attempt is recorded as the worker writes it (``record``);
+    failing that is only logged, as the message is retried anyway, with the partner's backoff.
     """
 
     def __init__(self, store: TimelineStore, reach: ReachCount | None = None) -> None:
         self._store = store
         self._reach = reach
 
-    def record(self, record: DeliveryRecord) -> None:
+    def outcome(self, record: DeliveryRecord) -> None:
+        """Store the event of a delivered or retracted record; raises when the store does (the message is retried)."""
         if record.state not in RECORDED_STATES:
             return
+        event = channel_event(record, self._reach(record) if self._reach else None)
+        if event is not None:
+            self._store.add(event)
+
+    def record(self, record: DeliveryRecord) -> None:
+        """Store the event, and only log a failure to."""
         try:
-            event = channel_event(record, self._reach(record) if self._reach else None)
-            if event is not None:
-                self._store.add(event)
+            self.outcome(record)
         except Exception as error:  # noqa: BLE001 - whatever the report's write raises must not fail the delivery
             logger.error(
                 "timeline event not recorded",

@@ -25,9 +25,10 @@ from moto.s3.models import s3_backends
 from moto.sqs.models import sqs_backends
 
 from chalicelib.adapters.clients import s3_client, sns_client, ssm_client
-from chalicelib.channels import worker as worker_module
+from chalicelib.channels import timeline_worker
 from chalicelib.channels.targets import PartnerTarget, parse_directory, targets_for
-from chalicelib.channels.worker import IN_FLIGHT_SECONDS, ChannelWorker
+from chalicelib.channels.timeline_worker import TimelineWorker
+from chalicelib.channels.worker import IN_FLIGHT_SECONDS
 from chalicelib.clock import utc_now
 from devstack import partners
 from devstack.sink import Misbehaviour
@@ -75,7 +76,8 @@ class QueueClock:
 @pytest.fixture(autouse=True)
 def queue_clock(monkeypatch: pytest.MonkeyPatch) -> QueueClock:
     clock = QueueClock()
-    monkeypatch.setattr(worker_module, "ChannelWorker", partial(ChannelWorker, clock=clock))
+    # The worker wiring builds for each channel function.
+    monkeypatch.setattr(timeline_worker, "TimelineWorker", partial(TimelineWorker, clock=clock))
     return clock
 
 

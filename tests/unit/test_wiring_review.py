@@ -136,7 +136,17 @@ def channel_modules(loaded: list[str]) -> set[str]:
 
 
 # Beside its own module, what every channel function shares (the worker and the shape) and what some need.
-SHARED = {"base", "worker", "targets", "texts", "policy", "webhook_channel", "push_topics", "versioned_files"}
+SHARED = {
+    "base",
+    "worker",
+    "timeline_worker",
+    "targets",
+    "texts",
+    "policy",
+    "webhook_channel",
+    "push_topics",
+    "versioned_files",
+}
 
 
 def test_each_channel_function_loads_its_own_channel_and_no_other():
