@@ -192,7 +192,11 @@ def partner_answer(record: DeliveryRecord | None, version: int, done: DeliverySt
 
 
 def _reached(record: DeliveryRecord | None, version: int, done: DeliveryState) -> bool:
-    return record is not None and record.version >= version and record.state == done
+    """The channel reached ``done`` for ``version`` at a target: a channel with no sandbox target configured records
+    itself delivered having sent nothing, which proves nothing."""
+    if record is None or record.version < version or record.state != done:
+        return False
+    return any(target.version >= version and target.state == done for target in record.targets.values())
 
 
 def _seconds(record: DeliveryRecord, since: datetime) -> float:
@@ -304,7 +308,10 @@ class Canary:
     def advance(self, run: CanaryRun, actor: Actor) -> CanaryRun:
         """Move the run on as far as it can go now, storing each step before the next is taken."""
         while not run.finished:
-            moved = self._step(run, actor)
+            try:
+                moved = self._step(run, actor)
+            except Exception as error:  # noqa: BLE001 - one broken step must neither stop the schedule nor hide
+                moved = self._failed_step(run, error)
             if moved is None:
                 break
             try:
@@ -325,6 +332,23 @@ class Canary:
             return self._cancel(run, run.alert_id, actor, now)
         phase: Phase = "delivered" if run.state == "waiting_delivered" else "retracted"
         return judge(run, self._deliveries.for_alert(run.alert_id), phase, now)
+
+    def _failed_step(self, run: CanaryRun, error: Exception) -> CanaryRun | None:
+        """A step that raised what the services never promised (a throttled table, a permission missing): tried
+        again on the next tick until the deadline, then judged, so the run fails and is reported. Delivery records
+        that cannot be read count as no channel delivering, and the alert is still withdrawn."""
+        now = self._clock()
+        logger.warning(
+            "canary step failed",
+            extra={"run_id": run.run_id, "state": run.state, "error_type": type(error).__name__},
+        )
+        if now < run.deadline:
+            return None
+        if run.state in ("waiting_delivered", "waiting_retracted"):
+            unread = f"the delivery records could not be read: {type(error).__name__}"
+            phase: Phase = "delivered" if run.state == "waiting_delivered" else "retracted"
+            return judge(run.model_copy(update={"problems": [*run.problems, unread]}), [], phase, now)
+        return _finish(run, [*run.problems, f"the canary's {run.state} step failed: {type(error).__name__}"], now)
 
     def _publish(self, run: CanaryRun, actor: Actor, now: datetime) -> CanaryRun:
         """Create the run's alert through the service, as the API does (a retry finds it by its reference)."""

@@ -99,6 +99,9 @@ class Deliveries:
     def channel(
         self, alert: Alert, channel: str, state: DeliveryState, seconds: float | None = 2.0, **targets: TargetResult
     ) -> None:
+        """The channel's record in ``state``, with ``targets`` (by default one sandbox target in that state)."""
+        if not targets:
+            targets = {"sandbox": TargetResult(state=state, version=alert.version, updated_at=alert.updated_at)}
         self.records[channel] = DeliveryRecord(
             alert_id=alert.id,
             channel=channel,
