@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.adapters.alert_table import from_item, items_under, to_item
+from chalicelib.adapters.alert_table import from_item, to_item
 from chalicelib.alerts.report import ChannelEvent
 from chalicelib.models.validation import parse_model
 
@@ -35,5 +35,18 @@ class TimelineTable:
         return True
 
     def for_alert(self, alert_id: str) -> list[ChannelEvent]:
-        items = items_under(self._client, self._table, alert_id, TIMELINE_PREFIX)
-        return [parse_model(ChannelEvent, from_item(item)) for item in items]
+        """Every event of the alert, over as many pages as DynamoDB answers them in (1 MB each)."""
+        items: list[dict[str, Any]] = []
+        page: dict[str, Any] = {}
+        while True:
+            response = self._client.query(
+                TableName=self._table,
+                KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+                ExpressionAttributeValues={":pk": {"S": f"ALERT#{alert_id}"}, ":prefix": {"S": TIMELINE_PREFIX}},
+                ConsistentRead=True,
+                **page,
+            )
+            items.extend(response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                return [parse_model(ChannelEvent, from_item(item)) for item in items]
+            page = {"ExclusiveStartKey": response["LastEvaluatedKey"]}

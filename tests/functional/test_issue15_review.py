@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.alerts.report import ChannelEvent
+from chalicelib.alerts.report import ChannelEvent, TargetOutcome
 from chalicelib.wiring import wiring
 from tests.functional.conftest import create, send
 
@@ -78,3 +78,21 @@ def test_a_channel_function_that_dies_after_recording_its_delivery_still_leaves_
 def test_odd_ids_have_no_report_and_no_5xx(client, alert_id):
     response = send(client, "GET", f"/alerts/{alert_id}/report")
     assert response.status_code == 404, response.body
+
+
+def test_a_timeline_over_one_query_page_is_read_whole(client, fan_out):
+    # Given an alert whose channel events take more than DynamoDB's 1 MB page (a partner failing through many retries)
+    alert = create(client, fan_out)
+    store = wiring().timeline_table
+    first = store.for_alert(alert["id"])[0]
+    outcome = TargetOutcome(state="failed", version=1, attempts=1, reason="answered HTTP 503")
+    targets = {f"matrix-sign-{index:02d}": outcome for index in range(20)}  # about 2 KB an event
+    failures = 700
+    for attempt in range(1, failures + 1):
+        update = {"channel": "road_signs", "state": "failed", "attempt": attempt, "targets": targets}
+        assert store.add(first.model_copy(update=update))
+    # When the report is read
+    report = report_of(client, alert["id"])
+    # Then every attempt is in it
+    signs = {outcome["version"]: outcome for outcome in report["channels"]["road_signs"]["versions"]}
+    assert signs[1]["failed_attempts"] == failures
