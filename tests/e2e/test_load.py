@@ -12,6 +12,7 @@ import boto3
 import pytest
 import requests
 
+from chalicelib.channels.policy import CHANNELS
 from tests.conftest import alert_body
 
 pytestmark = pytest.mark.e2e
@@ -61,7 +62,7 @@ def states(api: str, alert_id: str) -> dict[str, Any]:
 
 def all_delivered(api: str, alert_id: str, version: int) -> bool:
     deliveries = requests.get(f"{api}/alerts/{alert_id}", timeout=30).json()["deliveries"]
-    return len(deliveries) == 6 and all(
+    return len(deliveries) == len(CHANNELS) and all(
         record["state"] == "delivered" and record["version"] == version for record in deliveries.values()
     )
 

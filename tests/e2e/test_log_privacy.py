@@ -13,6 +13,7 @@ import pytest
 import requests
 from PIL import Image
 
+from chalicelib.channels.policy import CHANNELS
 from tests.conftest import alert_body
 
 pytestmark = pytest.mark.e2e
@@ -59,7 +60,7 @@ def test_no_log_line_metric_or_trace_holds_child_data_tokens_or_photo_urls(local
 
     def states() -> set[str]:
         found = deliveries()
-        return {state for state, _, _ in found.values()} if len(found) == 6 else set()
+        return {state for state, _, _ in found.values()} if len(found) == len(CHANNELS) else set()
 
     wait_until(lambda: states() == {"delivered"}, deliveries)
     read = requests.get(f"{api}/alerts/{alert['id']}", timeout=10).json()

@@ -10,6 +10,7 @@ import pytest
 
 from chalicelib.adapters.feed_store import FeedStore
 from chalicelib.adapters.push import PushService
+from chalicelib.channels.policy import CHANNELS
 from devstack.sink import PartnerSink
 from tests.conftest import alert_body
 from tests.functional.conftest import send
@@ -77,9 +78,9 @@ def test_an_exercise_reaches_no_public_partner_topic_or_feed_on_any_channel(clie
     # Then every channel retracted it at its sandbox targets ...
     records = json.loads(send(client, "GET", f"/alerts/{alert['id']}").body)["deliveries"]
     assert {channel: record["state"] for channel, record in records.items()} == dict.fromkeys(records, "retracted")
-    assert len(records) == 6
+    assert sorted(records) == sorted(CHANNELS)
     named = {name for record in records.values() for name in record["targets"]}
-    assert named == SANDBOX_PARTNERS | {"test-devices", "sandbox-feed"}
+    assert named == SANDBOX_PARTNERS | {"test-devices", "sandbox-feed", "sandbox-site"}
     # ... and nothing reached a public partner, a public push topic, or the public feed
     assert {delivery["partner"] for delivery in fan_out.sink.deliveries()} <= SANDBOX_PARTNERS
     assert {post["partner"] for post in fan_out.sink.posts()} <= SANDBOX_PARTNERS
