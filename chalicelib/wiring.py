@@ -263,10 +263,12 @@ class Wiring:
 
         if name != "app_push":
             return TimelineRecorder(self.timeline_table)
+        from chalicelib.adapters.device_table import DeviceTable
         from chalicelib.channels.app_push import AppPushChannel
 
         push = cast(AppPushChannel, self.channel(name))
-        return TimelineRecorder(self.timeline_table, PushReachCount(self.alert_table, push))
+        counts = DeviceTable(dynamodb_client(), self.settings.alerts_table)
+        return TimelineRecorder(self.timeline_table, PushReachCount(self.alert_table, push, counts))
 
     @staticmethod
     def _on_recorded(timeline: TimelineRecorder) -> Callable[[DeliveryRecord], None]:

@@ -144,6 +144,7 @@ def channel_statements(resource: str) -> list[Statement]:
         statements.append(allow(["ssm:GetParameter"], [partner_secrets(resource)]))
     if resource == "AppPush":
         statements.append(allow(["sns:CreateTopic", "sns:Publish"], [PUSH_TOPICS]))
+        statements.append(table("BatchGetItem"))  # the device counts of the topics it published to (the report)
     return statements
 
 

@@ -16,10 +16,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.channels.targets import OWN_AUDIENCES, audience_for
 from chalicelib.errors import AlertNotFoundError
-from chalicelib.models.alert import Alert, Area
+from chalicelib.models.alert import Alert
 from chalicelib.models.audit import AuditRecord
 from chalicelib.models.events import DeliveryRecord, DeliveryState, TargetResult
 from chalicelib.observability import logger
+from chalicelib.wording import LANGUAGES
 
 EventState = Literal["delivered", "retracted", "failed"]
 RECORDED_STATES: frozenset[str] = frozenset({"delivered", "retracted", "failed"})
@@ -181,16 +182,18 @@ class PushTopicPlan(Protocol):
     def topics_for(self, audience: str, cells: list[str] | None) -> list[tuple[str, str]]: ...
 
 
+class DeviceCounts(Protocol):
+    def counts(self, scopes: Iterable[str]) -> dict[str, dict[str, int]]: ...
+
+
 class PushReachCount:
     """The topics a push version was published to (and the devices in them, given a count), from the alert as it
     stands when its delivery is recorded: the area is erased with the child's data, the count stays."""
 
-    def __init__(
-        self, alerts: AlertReader, plan: PushTopicPlan, devices: Callable[[Area], int | None] | None = None
-    ) -> None:
+    def __init__(self, alerts: AlertReader, plan: PushTopicPlan, counts: DeviceCounts | None = None) -> None:
         self._alerts = alerts
         self._plan = plan
-        self._devices = devices
+        self._counts = counts
 
     def __call__(self, record: DeliveryRecord) -> PushReach | None:
         if record.state not in ("delivered", "retracted"):
@@ -199,8 +202,21 @@ class PushReachCount:
         if alert is None or alert.version != record.version:
             return PushReach(topics=None)  # overtaken before it was counted: the area it went to is not known here
         audience = audience_for(alert.status)
-        topics = sum(len(self._plan.topics_for(audience, cells)) for cells in _push_covers(alert, record, audience))
-        return PushReach(topics=topics, devices=self._devices(alert.area) if self._devices else None)
+        covers = _push_covers(alert, record, audience)
+        topics = sum(len(self._plan.topics_for(audience, cells)) for cells in covers)
+        return PushReach(topics=topics, devices=self._devices(audience, covers))
+
+    def _devices(self, audience: str, covers: list[list[str] | None]) -> int | None:
+        """The devices filed in the topics published to, from the counts as they stand (the test devices for the
+        sandbox, the national count for a national cover, else the cells')."""
+        if self._counts is None:
+            return None
+        if audience == "sandbox":
+            scopes = ["test"]
+        else:
+            scopes = [scope for cells in covers for scope in (["national"] if cells is None else cells)]
+        counts = self._counts.counts(scopes).values()
+        return sum(count.get(language, 0) for count in counts for language in LANGUAGES)
 
 
 def _push_covers(alert: Alert, record: DeliveryRecord, audience: str) -> list[list[str] | None]:

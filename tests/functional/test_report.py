@@ -19,6 +19,7 @@ from chalicelib.wiring import wiring
 from devstack.sink import Misbehaviour
 from tests.conftest import alert_body
 from tests.functional.conftest import FanOut, create, send
+from tests.functional.test_app_push import UTRECHT, register
 from tests.functional.test_photos import inline, phone_jpeg
 from tests.functional.test_privacy_lifecycle import scheduled
 
@@ -115,11 +116,11 @@ def test_the_report_names_the_partners_the_posts_and_the_push_reach(client, fan_
         assert posts[account] == {"count": 2, "ids": made}
     assert "posts" not in channels["news_media"]
     # The push: the topics of the area's cells in both languages at each version, and the retraction the same;
-    # devices are not counted (null)
+    # the devices filed in them when each was recorded (none registered here)
     cells = area_cells(CircleArea.model_validate(AREA))
     assert cells is not None
     reach = {outcome["version"]: outcome["reach"] for outcome in channels["app_push"]["versions"]}
-    assert reach == {version: {"topics": 2 * len(cells), "devices": None} for version in (1, 2, 3)}
+    assert reach == {version: {"topics": 2 * len(cells), "devices": 0} for version in (1, 2, 3)}
     assert "reach" not in channels["news_media"]["versions"][0]
 
 
@@ -221,3 +222,13 @@ def test_an_unknown_alert_has_no_report(client, alert_id):
     assert response.headers["Content-Type"] == "application/problem+json"
     problem = json.loads(response.body)
     assert problem["status"] == 404 and problem["errors"][0]["parameter"] == "id"
+
+
+def test_the_push_reach_counts_the_devices_filed_in_the_topics_at_publish_time(client, fan_out):
+    # Given two phones in the area and one far outside it
+    for device_id, where in (("phone-1", UTRECHT), ("phone-2", UTRECHT), ("phone-3", (53.2194, 6.5665))):
+        register(client, device_id, where)
+    alert = create(client, fan_out, area=AREA)
+    # Then the push's reach names the two devices its topics held when it was published
+    versions = report_of(client, alert["id"])["channels"]["app_push"]["versions"]
+    assert versions[0]["reach"]["devices"] == 2

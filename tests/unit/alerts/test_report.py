@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -212,15 +213,38 @@ def test_a_push_counts_the_topics_of_its_area_in_both_languages():
     assert PushReachCount(OneAlert(exercise), PLAN)(push_record("delivered", 1)) == PushReach(topics=2)
 
 
+class Counts:
+    """The device counts per scope, as the device table keeps them; what was asked for."""
+
+    def __init__(self, stored: dict[str, dict[str, int]]) -> None:
+        self.stored = stored
+        self.asked: list[list[str]] = []
+
+    def counts(self, scopes: Iterable[str]) -> dict[str, dict[str, int]]:
+        asked = list(scopes)
+        self.asked.append(asked)
+        return {scope: self.stored[scope] for scope in asked if scope in self.stored}
+
+
+def test_an_exercise_push_reached_the_test_devices():
+    exercise = alert(area=CIRCLE, status="exercise")
+    counts = Counts({"test": {"nl": 3, "en": 1}, "national": {"nl": 9}})
+    assert PushReachCount(OneAlert(exercise), PLAN, counts)(push_record("delivered", 1)) == PushReach(
+        topics=2, devices=4
+    )
+
+
 def test_a_retraction_counts_every_topic_any_version_reached_and_devices_when_counted():
     # Given an alert shown nationally at version 1 and in a circle at version 2, then cancelled
     cancelled = alert(area=CIRCLE).model_copy(update={"version": 3, "state": "cancelled"})
     cells = area_cells(cancelled.area)
     assert cells
     shown = Reach().including(None).including(cells)
-    count = PushReachCount(OneAlert(cancelled), PLAN, devices=lambda area: 41_000)
-    # Then its retraction went to the national topics and the circle's
-    assert count(push_record("retracted", 3, shown)) == PushReach(topics=2 + 2 * len(cells), devices=41_000)
+    counts = Counts({"national": {"nl": 40_000, "en": 1_000}, cells[0]: {"nl": 7}, "test": {"nl": 3}})
+    count = PushReachCount(OneAlert(cancelled), PLAN, counts)
+    # Then its retraction went to the national topics and the circle's, and reached the devices filed in them
+    assert count(push_record("retracted", 3, shown)) == PushReach(topics=2 + 2 * len(cells), devices=41_007)
+    assert counts.asked == [["national", *cells]]
 
 
 def test_a_push_overtaken_before_it_was_counted_says_so_and_failures_are_not_counted():
