@@ -21,9 +21,11 @@ def timeline_key(event: ChannelEvent) -> dict[str, Any]:
 
 
 class TimelineTable:
-    def __init__(self, client: Any, table_name: str) -> None:
+    def __init__(self, client: Any, table_name: str, page_items: int | None = None) -> None:
         self._client = client
         self._table = table_name
+        # DynamoDB ends a page at 1 MB; ``page_items`` ends it sooner (the tests read several pages without 1 MB).
+        self._limit = {"Limit": page_items} if page_items else {}
 
     def add(self, event: ChannelEvent) -> bool:
         """Store the event unless one with its identity is there already (the first one's time stands)."""
@@ -44,6 +46,7 @@ class TimelineTable:
                 KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
                 ExpressionAttributeValues={":pk": {"S": f"ALERT#{alert_id}"}, ":prefix": {"S": TIMELINE_PREFIX}},
                 ConsistentRead=True,
+                **self._limit,
                 **page,
             )
             items.extend(response.get("Items", []))

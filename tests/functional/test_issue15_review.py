@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Any
 
 import pytest
 
+from chalicelib.adapters import timeline_table
 from chalicelib.alerts.report import ChannelEvent, TargetOutcome
-from chalicelib.wiring import wiring
+from chalicelib.wiring import reset, wiring
 from tests.functional.conftest import create, send
 
 
@@ -80,14 +82,17 @@ def test_odd_ids_have_no_report_and_no_5xx(client, alert_id):
     assert response.status_code == 404, response.body
 
 
-def test_a_timeline_over_one_query_page_is_read_whole(client, fan_out):
-    # Given an alert whose channel events take more than DynamoDB's 1 MB page (a partner failing through many retries)
+def test_a_timeline_over_one_query_page_is_read_whole(client, fan_out, monkeypatch):
+    # Given an alert whose channel events take more than one page of the query (DynamoDB ends one at 1 MB: a
+    # partner failing through many retries; here pages of 10 events)
+    monkeypatch.setattr(timeline_table, "TimelineTable", partial(timeline_table.TimelineTable, page_items=10))
+    reset()
     alert = create(client, fan_out)
     store = wiring().timeline_table
     first = store.for_alert(alert["id"])[0]
     outcome = TargetOutcome(state="failed", version=1, attempts=1, reason="answered HTTP 503")
-    targets = {f"matrix-sign-{index:02d}": outcome for index in range(20)}  # about 2 KB an event
-    failures = 700
+    targets = {f"matrix-sign-{index:02d}": outcome for index in range(20)}
+    failures = 35
     for attempt in range(1, failures + 1):
         update = {"channel": "road_signs", "state": "failed", "attempt": attempt, "targets": targets}
         assert store.add(first.model_copy(update=update))
