@@ -91,6 +91,13 @@ class AlertBusyError(KindAlarmError):
         super().__init__(f"Alert {alert_id} changed several times while this request ran; send it again.")
 
 
+class DeviceBusyError(KindAlarmError):
+    """Concurrent registrations of one device kept winning the race for its record."""
+
+    def __init__(self) -> None:
+        super().__init__("The device changed several times while this request ran; send it again.")
+
+
 class VersionMismatchError(KindAlarmError):
     def __init__(self, expected: int, current: int) -> None:
         super().__init__(

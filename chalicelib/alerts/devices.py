@@ -13,7 +13,7 @@ from typing import Any, Protocol, TypeVar
 
 from chalicelib.channels.push_topics import PushTopics
 from chalicelib.clock import utc_now
-from chalicelib.errors import FieldError, MalformedRequestError
+from chalicelib.errors import DeviceBusyError, FieldError, MalformedRequestError
 from chalicelib.geo.cover import device_cell
 from chalicelib.models.devices import DEVICE_ID_PATTERN, DeviceRecord, DeviceRegistration, Subscription
 from chalicelib.models.validation import parse_model
@@ -124,12 +124,12 @@ class DeviceRegistry:
 
     def _settled(self, change: Callable[[], T]) -> T:
         """Make the change; while another request changed the device in between, read it afresh and again."""
-        for _ in range(_ATTEMPTS - 1):
+        for _ in range(_ATTEMPTS):
             try:
                 return change()
             except DeviceChangedError:
                 logger.info("device changed meanwhile: read again")
-        return change()
+        raise DeviceBusyError
 
     def endpoint_reported(self, endpoint_arn: str) -> bool:
         """SNS reported a change to an endpoint: forget its device only if the endpoint is now disabled or gone.

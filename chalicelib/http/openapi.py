@@ -204,12 +204,15 @@ def _other_paths() -> dict[str, Any]:
             "parameters": [_path_id("device_id")],
             "put": _operation(
                 "Register or move a device",
-                {"201": {"description": "registered"}, "204": {"description": "updated"}} | _problems(400, 415, 422),
+                {"201": {"description": "registered"}, "204": {"description": "updated"}}
+                | _problems(400, 409, 415, 422),
                 operationId="registerDevice",
                 requestBody={"required": True, "content": _json("DeviceRegistration")},
             ),
             "delete": _operation(
-                "Unregister a device", {"204": {"description": "gone"}} | _problems(400), operationId="unregisterDevice"
+                "Unregister a device",
+                {"204": {"description": "gone"}} | _problems(400, 409),
+                operationId="unregisterDevice",
             ),
         },
         "/reach": {

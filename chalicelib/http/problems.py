@@ -27,6 +27,7 @@ _PROBLEMS: dict[type[errors.KindAlarmError], tuple[int, str, str]] = {
     errors.NotPublishedError: (404, "not-published", "Not in the public feed"),
     errors.AlertClosedError: (409, "alert-closed", "The alert is no longer active"),
     errors.AlertBusyError: (409, "alert-busy", "The alert kept changing"),
+    errors.DeviceBusyError: (409, "device-busy", "The device kept changing"),
     errors.StatusMismatchError: (409, "status-mismatch", "The message's status differs from the alert's"),
     errors.VersionMismatchError: (412, "version-mismatch", "The alert has changed since that version"),
     errors.StaleReferenceError: (412, "version-mismatch", "The alert has changed since that version"),

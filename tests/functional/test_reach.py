@@ -187,6 +187,26 @@ def test_a_registration_overtaken_by_another_of_the_same_device_reads_it_again_a
     assert counts(push, "national") == {"nl": 1}
 
 
+def test_a_registration_overtaken_every_time_answers_409_and_the_device_is_counted_once(client, push):
+    # Given another registration of the device landing before each write of this one, elsewhere each time
+    registry = wiring().device_registry
+    overtakes: list[dict[str, float]] = []
+
+    def overtake(**_: Any) -> None:
+        if len(overtakes) % 2 == 0 and len(overtakes) < 20:
+            overtakes.append(GRONINGEN if len(overtakes) % 4 == 0 else ZEIST)
+            registry.register("phone-1", registration("phone-1", location=overtakes[-1]))
+            overtakes.append(overtakes[-1])  # its own write passed through here too
+
+    dynamodb_client().meta.events.register("before-call.dynamodb.TransactWriteItems", overtake)
+    # When the request keeps losing the race
+    response = send(client, "PUT", "/devices/phone-1", registration("phone-1"))
+    # Then it is told to send it again, and the device is where the last registration put it, counted once
+    assert response.status_code == 409, response.body
+    assert json.loads(response.body)["type"].endswith("device-busy")
+    assert counts(push, "national") == {"nl": 1}
+
+
 def test_a_stale_write_changes_nothing_and_no_count_goes_below_zero(client, push):
     register(client)
     table = DeviceTable(dynamodb_client(), push.outputs["AlertsTableName"])
