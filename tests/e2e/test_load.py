@@ -1,4 +1,4 @@
-"""50 concurrent creators and updaters on the local stack: every accepted change lands once, in order, everywhere."""
+"""30 concurrent creators and updaters on the local stack: every accepted change lands once, in order, everywhere."""
 
 from __future__ import annotations
 
