@@ -13,11 +13,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from chalicelib.alerts.rules import _area_error as area_error
+from chalicelib.alerts.rules import area_error
 from chalicelib.channels.app_push import area_cells
 from chalicelib.channels.targets import audience_for
 from chalicelib.errors import InvalidAlertError
-from chalicelib.geo.areas import ServiceArea, circle_geometry, polygon_geometry
+from chalicelib.geo.areas import (
+    KM_PER_DEGREE_LAT,
+    KM_PER_DEGREE_LON_AT_EQUATOR,
+    ServiceArea,
+    circle_geometry,
+    polygon_geometry,
+)
 from chalicelib.models.alert import Alert, Area, CircleArea, NationalArea, PolygonArea
 from chalicelib.models.devices import Language, Reach, ReachRequest
 from chalicelib.models.validation import parse_model
@@ -28,8 +34,6 @@ if TYPE_CHECKING:
 
 NATIONAL = "national"
 TEST = "test"
-KM_PER_DEGREE_LAT = 110.574
-KM_PER_DEGREE_LON_AT_EQUATOR = 111.320
 
 
 class DeviceCounts(Protocol):

@@ -229,8 +229,7 @@ def _push_covers(alert: Alert, record: DeliveryRecord, audience: str) -> list[li
         return [cells]
     public_target = OWN_AUDIENCES[PUSH_CHANNEL][0]
     shown = record.targets.get(public_target)
-    reach = Reach.parse(shown.reference if shown else None).including(cells)
-    return ([None] if reach.national else []) + ([sorted(reach.cells)] if reach.cells else [])
+    return Reach.parse(shown.reference if shown else None).including(cells).covers()
 
 
 EntryKind = Literal["received", "updated", "cancelled", "expired", "delivered", "retracted", "failed"]

@@ -52,13 +52,14 @@ def _place_errors(content: AlertContent, service_area: ServiceArea) -> list[Fiel
     seen = content.last_seen
     if seen.lat is not None and seen.lon is not None and not service_area.contains_point(seen.lat, seen.lon):
         errors.append(FieldError(f"{_OUTSIDE}; are lat and lon swapped?", pointer="/last_seen"))
-    area_error = _area_error(content.area, service_area)
-    if area_error:
-        errors.append(area_error)
+    problem = area_error(content.area, service_area)
+    if problem:
+        errors.append(problem)
     return errors
 
 
-def _area_error(area: Area, service_area: ServiceArea) -> FieldError | None:
+def area_error(area: Area, service_area: ServiceArea) -> FieldError | None:
+    """The area's problem with the service area (outside it, or its shape), as the create reports it; None if none."""
     if isinstance(area, CircleArea):
         if not service_area.contains_point(area.lat, area.lon):
             return FieldError(f"the centre {_OUTSIDE}", pointer="/area")

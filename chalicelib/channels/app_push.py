@@ -120,8 +120,7 @@ class AppPushChannel(ChannelDefaults):
     def retract(self, content: Content, target: PartnerTarget, delivery_id: str, shown: str | None) -> None:
         # Phones keep what came last under the collapse id: every cell an earlier version reached gets the
         # retraction too, not only those of the alert's last area.
-        reach = Reach.parse(shown).including(content["cells"])
-        covers = ([None] if reach.national else []) + ([sorted(reach.cells)] if reach.cells else [])
+        covers = Reach.parse(shown).including(content["cells"]).covers()
         for cells in covers[:1] if content["audience"] == "sandbox" else covers:  # the test topics: once
             self._publish_all(content, cells)
 
@@ -171,6 +170,10 @@ class Reach:
         if cells is None:
             return Reach(True, self.cells)
         return Reach(self.national, self.cells | frozenset(cells))
+
+    def covers(self) -> list[list[str] | None]:
+        """The topic sets to publish to: the national topics (``None``), then the cells, each if reached."""
+        return ([None] if self.national else []) + ([sorted(self.cells)] if self.cells else [])
 
     def dump(self) -> str:
         return json.dumps({"national": self.national, "cells": sorted(self.cells)}, separators=(",", ":"))

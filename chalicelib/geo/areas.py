@@ -14,8 +14,8 @@ if TYPE_CHECKING:
     from shapely.geometry.base import BaseGeometry
 
 # Mean radius, and the length of one degree of latitude, in kilometres.
-_KM_PER_DEGREE_LAT = 110.574
-_KM_PER_DEGREE_LON_AT_EQUATOR = 111.320
+KM_PER_DEGREE_LAT = 110.574
+KM_PER_DEGREE_LON_AT_EQUATOR = 111.320
 _CIRCLE_SEGMENTS = 64
 
 Ring = Sequence[Sequence[float]]
@@ -30,14 +30,14 @@ def circle_geometry(lat: float, lon: float, radius_km: float) -> BaseGeometry:
 
 def _circle_points(lat: float, lon: float, radius_km: float) -> list[tuple[float, float]]:
     """The vertices of ``circle_geometry``: on the circle, as (lon, lat)."""
-    km_per_degree_lon = _KM_PER_DEGREE_LON_AT_EQUATOR * math.cos(math.radians(lat))
+    km_per_degree_lon = KM_PER_DEGREE_LON_AT_EQUATOR * math.cos(math.radians(lat))
     points = []
     for step in range(_CIRCLE_SEGMENTS):
         angle = 2 * math.pi * step / _CIRCLE_SEGMENTS
         points.append(
             (
                 lon + radius_km * math.cos(angle) / km_per_degree_lon,
-                lat + radius_km * math.sin(angle) / _KM_PER_DEGREE_LAT,
+                lat + radius_km * math.sin(angle) / KM_PER_DEGREE_LAT,
             )
         )
     return points
@@ -108,7 +108,7 @@ class ServiceArea:
     def _circle_verdict(self, lat: float, lon: float, radius_km: float) -> bool | None:
         # Kilometres around the centre, the projection circle_geometry draws in: there the circle is round, and
         # its polygon lies inside the circle. The whole circle clear of the outline, centre inside: contained.
-        scale = (_KM_PER_DEGREE_LON_AT_EQUATOR * math.cos(math.radians(lat)), _KM_PER_DEGREE_LAT)
+        scale = (KM_PER_DEGREE_LON_AT_EQUATOR * math.cos(math.radians(lat)), KM_PER_DEGREE_LAT)
         rings = [[((x - lon) * scale[0], (y - lat) * scale[1]) for x, y in ring] for ring in self._rings]
         if _point_verdict(self._rings, lon, lat) and _distance_to_rings(rings, 0.0, 0.0) > radius_km + _KM_EPSILON:
             return True
