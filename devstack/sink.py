@@ -95,6 +95,15 @@ class PartnerSink:
         with self._lock:
             return [dict(item) for item in self._posts if partner in (None, item["partner"])]
 
+    def post_by_hand(self, partner: str, text: str) -> str:
+        """A post someone wrote on the account in the platform's own app, not through its API; its id."""
+        with self._lock:
+            post_id = f"{partner}-post-{len(self._posts) + 1}"
+            self._posts.append(
+                {"partner": partner, "id": post_id, "text": text, "image": False, "deleted": False, "images": []}
+            )
+        return post_id
+
     def image(self, number: int) -> ReceivedImage | None:
         """The ``number``-th picture received (from 1), as ``/images/<number>`` serves it."""
         with self._lock:
@@ -328,12 +337,30 @@ _LINK = re.compile(r"https?://\S+")
 
 
 def _as_tweet(post: dict[str, Any]) -> dict[str, Any]:
-    """A post as X lists it: every link in the text shortened to t.co, the original in the entities."""
-    links = _LINK.findall(post["text"])
-    short = {link: f"https://t.co/{abs(hash(link)) % 10**10:010d}" for link in links}
-    text = _LINK.sub(lambda match: short[match.group(0)], post["text"])
-    urls = [{"url": short[link], "expanded_url": link} for link in links]
-    return {"id": post["id"], "text": text, "entities": {"urls": urls}}
+    """A post as X v2 lists it: every link in the text shortened to t.co, the original in the entities (with its
+    place in the text, in code points), and an attached photo as one more t.co link at the end, to its media page."""
+    expanded = {_t_co(link): link for link in _LINK.findall(post["text"])}
+    text = _LINK.sub(lambda match: _t_co(match.group(0)), post["text"])
+    urls = [_url_entity(match.start(), match.group(0), expanded[match.group(0)]) for match in _LINK.finditer(text)]
+    tweet: dict[str, Any] = {"id": post["id"]}
+    if post["image"]:
+        photo = f"https://x.com/{post['partner']}/status/{post['id']}/photo/1"
+        number = post["images"][0].rsplit("/", 1)[-1]
+        text = f"{text} {_t_co(photo)}"
+        media = {"display_url": f"pic.x.com/{number}", "media_key": f"3_{number}"}
+        urls.append(_url_entity(len(text) - len(_t_co(photo)), _t_co(photo), photo) | media)
+        tweet["attachments"] = {"media_keys": [f"3_{number}"]}
+    return tweet | {"text": text, "entities": {"urls": urls}}
+
+
+def _t_co(link: str) -> str:
+    return f"https://t.co/{abs(hash(link)) % 10**10:010d}"
+
+
+def _url_entity(start: int, short: str, expanded: str) -> dict[str, Any]:
+    shown = expanded.split("://", 1)[-1]
+    display = shown if len(shown) <= 27 else shown[:26] + "…"
+    return {"start": start, "end": start + len(short), "url": short, "expanded_url": expanded, "display_url": display}
 
 
 def _form_fields(content_type: str, body: bytes) -> dict[str, bytes]:

@@ -17,24 +17,46 @@ GRAPH_VERSION = "v21.0"
 # How far back an account's posts are searched for our own: far more than the police post between two retries.
 RECENT_POSTS = 100
 _LINK = re.compile(r"https?://\S+")
+# Where X's link for an attached photo or video leads: the post's own media page.
+_X_MEDIA_PAGE = re.compile(r"https://(?:x|twitter)\.com/[^/]+/status/\d+/(?:photo|video)/\d+$")
 # Meta signals rate limits with these error codes (HTTP 400/403) rather than 429.
 _META_THROTTLE_CODES = {4, 17, 32, 613}
 
 
 @dataclass(frozen=True)
 class SocialPost:
-    """A post on an account as the platform lists it: its id and the links it carries (expanded, not t.co)."""
+    """A post on an account as the platform lists it: its id and the link that ends it (expanded, not t.co)."""
 
     id: str
-    links: tuple[str, ...]
+    closing_link: str | None
 
-    def fragment_for(self, page: str) -> str | None:
-        """The fragment of this post's link to ``page`` ("" without one), or None when it does not link there."""
-        for link in self.links:
-            address, _, fragment = link.partition("#")
-            if address.rstrip("/") == page.rstrip("/"):
-                return fragment
-        return None
+
+def closing_link(text: str, added_by_platform: frozenset[str] = frozenset()) -> str | None:
+    """The link that is the last word of ``text``, or None when the text ends otherwise.
+
+    The platform's own links after it (X's for an attached photo) are not the author's and are passed over.
+    """
+    words = text.split()
+    while words and words[-1] in added_by_platform:
+        words.pop()
+    return words[-1] if words and _LINK.fullmatch(words[-1]) else None
+
+
+def x_closing_link(tweet: dict[str, Any]) -> str | None:
+    """The link that ends a post as X v2 lists it, expanded.
+
+    X writes every link in the text as t.co and names the original in ``entities.urls`` (``expanded_url``); a
+    photo adds a t.co link of its own at the end, whose entity carries a ``media_key``.
+    """
+    entities = [url for url in tweet.get("entities", {}).get("urls", []) if isinstance(url, dict) and url.get("url")]
+    photos = frozenset(str(url["url"]) for url in entities if _is_media(url))
+    expanded = {str(url["url"]): str(url.get("expanded_url") or url["url"]) for url in entities}
+    link = closing_link(str(tweet.get("text", "")), photos)
+    return expanded.get(link, link) if link is not None else None
+
+
+def _is_media(url: dict[str, Any]) -> bool:
+    return "media_key" in url or bool(_X_MEDIA_PAGE.match(str(url.get("expanded_url", ""))))
 
 
 class SocialClient:
@@ -63,29 +85,23 @@ class SocialClient:
         self._call("DELETE", url, {"Authorization": f"Bearer {token}"}, missing_ok=True)
 
     def x_recent_posts(self, base: str, token: str, user_id: str | None) -> list[SocialPost]:
-        """The account's latest posts, newest first, with their links expanded (X shortens them in the text)."""
+        """The account's latest posts, newest first, each with the link that ends it, expanded."""
         headers = {"Authorization": f"Bearer {token}"}
         if user_id is None:
             user_id = str(self._call("GET", f"{base}/2/users/me", headers)["data"]["id"])
         query = urlencode({"max_results": RECENT_POSTS, "tweet.fields": "entities"})
         listed = self._call("GET", f"{base}/2/users/{quote(user_id, safe='')}/tweets?{query}", headers)
-        return [
-            SocialPost(
-                str(post["id"]),
-                tuple(
-                    str(url.get("expanded_url") or url.get("url")) for url in post.get("entities", {}).get("urls", [])
-                ),
-            )
-            for post in listed.get("data", [])
-        ]
+        return [SocialPost(str(post["id"]), x_closing_link(post)) for post in listed.get("data", [])]
 
     def facebook_recent_posts(self, base: str, token: str, page_id: str) -> list[SocialPost]:
-        """The page's latest posts, newest first, with the links written in their message."""
+        """The page's latest posts, newest first, each with the link that ends its message.
+
+        Only the message counts: a link attached to a post (Graph's ``link``) is not one this service writes.
+        """
         query = urlencode({"fields": "id,message", "limit": RECENT_POSTS, "access_token": token})
         listed = self._call("GET", f"{base}/{GRAPH_VERSION}/{quote(page_id, safe='')}/posts?{query}", {})
         return [
-            SocialPost(str(post["id"]), tuple(_LINK.findall(str(post.get("message", "")))))
-            for post in listed.get("data", [])
+            SocialPost(str(post["id"]), closing_link(str(post.get("message", "")))) for post in listed.get("data", [])
         ]
 
     def facebook_photo(self, base: str, token: str, page_id: str, message: str, image: bytes) -> str:

@@ -1,13 +1,17 @@
 """social_media: a post with the social card on every police account (X, Facebook); retraction deletes them.
 
-Every post carries the alert's public page as its link, with the version as the fragment (``#v3``): the link
-marks the post as ours and this alert's. X and Graph take no idempotency key, so before posting the channel
-looks for its own posts of the alert: a retry after a lost answer adopts the post it finds for this version
-instead of making a second one, and posts of older versions go. A retraction deletes every post with the link.
+Every post ends with the alert's public page as its link, with the version as the fragment (``#v3``; the found
+notice's is ``#gevonden``): that closing link, and only it, marks the post as ours and this alert's. A post that
+names the page anywhere else is not: a sibling alert's post saying «zie ook …» ends with its own page, and an
+officer who shares the page writes it differently. X and Graph take no idempotency key, so before posting the
+channel looks for its own posts of the alert: a retry after a lost answer adopts the post it finds for this version
+instead of making a second one, and posts of older versions go. A retraction deletes the post the record names
+and every post the alert's closing link marks.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -34,14 +38,22 @@ def post_link(page: str, version: int) -> str:
 
 
 NOTICE_FRAGMENT = "gevonden"
+_OWN_FRAGMENT = re.compile(rf"v[1-9][0-9]*|{NOTICE_FRAGMENT}")
+
+
+def own_fragment(closing_link: str | None, page: str) -> str | None:
+    """The fragment by which this channel marked a post for the alert at ``page`` (``v3``, ``gevonden``), read
+    from the link that ends the post; None for every other post, also one that only mentions the page."""
+    address, _, fragment = (closing_link or "").partition("#")
+    return fragment if address == page and _OWN_FRAGMENT.fullmatch(fragment) else None
 
 
 @dataclass(frozen=True)
 class OwnPost:
-    """A post of ours about the alert; the fragment of its link says which version (``v3``) or the notice."""
+    """A post of ours about the alert; the fragment of its closing link says which version (``v3``) or the notice."""
 
     id: str
-    fragment: str | None
+    fragment: str
 
 
 class SocialMediaChannel(ChannelDefaults):
@@ -107,14 +119,14 @@ class SocialMediaChannel(ChannelDefaults):
             self._client.x_post(base, token, content["notice"], None)
 
     def _own_posts(self, target: PartnerTarget, page: str) -> list[OwnPost]:
-        """The account's recent posts that link to this alert's page, newest first."""
+        """The account's recent posts that this channel marked as this alert's, newest first."""
         token, base = self._secrets.get(target.secret_parameter), str(target.url).rstrip("/")
         if target.platform == "x":
             recent = self._client.x_recent_posts(base, token, target.account_id)
         else:
             recent = self._client.facebook_recent_posts(base, token, target.account_id or "me")
-        ours = [OwnPost(post.id, post.fragment_for(page)) for post in recent]
-        return [post for post in ours if post.fragment is not None]
+        marked = [(post.id, own_fragment(post.closing_link, page)) for post in recent]
+        return [OwnPost(post_id, fragment) for post_id, fragment in marked if fragment is not None]
 
     def _delete(self, target: PartnerTarget, post_id: str) -> None:
         token, base = self._secrets.get(target.secret_parameter), str(target.url).rstrip("/")

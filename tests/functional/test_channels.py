@@ -189,3 +189,109 @@ def test_an_account_that_never_carried_the_post_gets_no_found_notice(client, fan
         "x-politie": "retracted",
         "facebook-politie": "retracted",
     }
+
+
+ACCOUNTS = ("x-politie", "facebook-politie")
+
+
+def siblings(client, fan_out: FanOut) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A sister and a brother missing together: two alerts, each post linking the other's page («zie ook …»)."""
+    sister = create(client, reference="BN-2026-000201")
+    brother = create(
+        client,
+        reference="BN-2026-000202",
+        child={"name": "Daan de Vries", "age": 7, "description": "1,20 m, blauwe jas"},
+        headline={"nl": "Daan (7) vermist in Utrecht", "en": "Daan (7) missing in Utrecht"},
+        instruction={"nl": f"Zie ook {sister['links']['public_page']}", "en": "Seen Daan? Call 112 now."},
+    )
+    change = {"instruction": {"nl": f"Zie ook {brother['links']['public_page']}"}}
+    response = send(client, "PATCH", f"/alerts/{sister['id']}", change, **{"If-Match": '"1"'})
+    assert response.status_code == 200, response.body
+    fan_out.runner.drain()
+    return json.loads(response.body), brother
+
+
+def assert_posts_live(client, fan_out: FanOut, alert: dict[str, Any]) -> None:
+    """The alert's delivery record says delivered, and the post it names on each account is live and current."""
+    record = deliveries(client, alert["id"])["social_media"]
+    assert record["state"] == "delivered", record
+    marker = f"{alert['links']['public_page']}#v{alert['version']}"
+    for account in ACCOUNTS:
+        named = record["targets"][account]["reference"]
+        assert [post["text"].endswith(marker) for post in live_posts(fan_out, account) if post["id"] == named] == [
+            True
+        ], fan_out.sink.posts(account)
+
+
+def posts_of(fan_out: FanOut, account: str, alert: dict[str, Any]) -> list[dict[str, Any]]:
+    """The posts our channel made for the alert: those that end with its page and a version."""
+    page = alert["links"]["public_page"]
+    return [post for post in fan_out.sink.posts(account) if post["text"].rpartition("\n")[2].startswith(f"{page}#v")]
+
+
+@pytest.mark.parametrize("found", ["brother", "sister"])
+def test_finding_one_of_two_children_whose_alerts_link_each_other_leaves_the_others_posts_live(client, fan_out, found):
+    # Given two live alerts whose posts each link the other's page
+    sister, brother = siblings(client, fan_out)
+    ended, other = (brother, sister) if found == "brother" else (sister, brother)
+    # When one child is found
+    response = send(client, "POST", f"/alerts/{ended['id']}/cancel", {"reason": "found"})
+    assert response.status_code == 200, response.body
+    fan_out.runner.drain()
+    # Then the other child's posts stay live on both accounts, and its record still says delivered
+    assert_posts_live(client, fan_out, other)
+    # While the found child's posts are gone, and X carries the found child's notice
+    for account in ACCOUNTS:
+        assert {post["deleted"] for post in posts_of(fan_out, account, ended)} == {True}
+    assert [post["text"].rpartition("\n")[2] for post in live_posts(fan_out, "x-politie")][-1] == (
+        f"{ended['links']['public_page']}#gevonden"
+    )
+    assert deliveries(client, ended["id"])["social_media"]["state"] == "retracted"
+
+
+def test_updating_one_of_two_alerts_that_link_each_other_leaves_the_others_posts_live(client, fan_out):
+    # Given two live alerts whose posts each link the other's page
+    sister, brother = siblings(client, fan_out)
+    # When the brother's alert is updated
+    change = {"headline": {"nl": "Daan (7) vermist in Zeist"}}
+    response = send(client, "PATCH", f"/alerts/{brother['id']}", change, **{"If-Match": '"1"'})
+    assert response.status_code == 200, response.body
+    fan_out.runner.drain()
+    # Then the sister's posts stay live on both accounts, and the brother's post is replaced
+    assert_posts_live(client, fan_out, sister)
+    assert_posts_live(client, fan_out, json.loads(response.body))
+    for account in ACCOUNTS:
+        assert [post["deleted"] for post in posts_of(fan_out, account, brother)] == [True, False]
+
+
+def test_a_takedown_leaves_posts_that_only_quote_the_alerts_link(client, fan_out):
+    # Given a live alert, and posts an officer wrote by hand on each account that quote its page
+    alert = create(client)
+    fan_out.runner.drain()
+    page = alert["links"]["public_page"]
+    quoting = [
+        f"Deel deze oproep! {page}#v1 #KindAlarm",  # our very link, but not what ends the post
+        f"Sanne wordt nog steeds gezocht: {page}",  # the page without a version
+        f"Kijk hier: {page}#v1\nen bel 112 als je haar ziet",
+        f"Meer over de vermissing: {page}#v1.",  # a sentence that ends after the link
+    ]
+    by_hand = {account: [fan_out.sink.post_by_hand(account, text) for text in quoting] for account in ACCOUNTS}
+    # When the alert is updated, then the child is found
+    response = send(
+        client,
+        "PATCH",
+        f"/alerts/{alert['id']}",
+        {"headline": {"nl": "Sanne (9) vermist in Zeist"}},
+        **{"If-Match": '"1"'},
+    )
+    assert response.status_code == 200, response.body
+    fan_out.runner.drain()
+    assert_posts_live(client, fan_out, json.loads(response.body))
+    send(client, "POST", f"/alerts/{alert['id']}/cancel", {"reason": "found"})
+    fan_out.runner.drain()
+    # Then the officer's posts are all still live, and ours are gone
+    for account in ACCOUNTS:
+        assert [post["id"] for post in live_posts(fan_out, account) if post["id"] in by_hand[account]] == by_hand[
+            account
+        ]
+        assert all(post["deleted"] for post in posts_of(fan_out, account, alert))
