@@ -211,8 +211,11 @@ class Wiring:
         """The canary's runs: its test alert written through the alert service, as the API writes one."""
         from chalicelib import metrics
         from chalicelib.alerts.canary import Canary
+        from chalicelib.channels.partner_secrets import check_public_secrets
+        from chalicelib.channels.targets import parse_directory
 
         current = self.settings
+        directory = parse_directory(current.partners)
         return Canary(
             alerts=self.alert_service,
             deliveries=self.delivery_table,
@@ -220,6 +223,7 @@ class Wiring:
             every=timedelta(seconds=current.canary_every_seconds),
             limit=timedelta(seconds=current.canary_limit_seconds),
             on_finished=metrics.canary_finished,
+            check_secrets=lambda: check_public_secrets(directory, self.secrets),
         )
 
     @cached_property

@@ -245,11 +245,26 @@ class PartnerSink:
             return False, None
         if secret is None:
             return False, document
+        signatures = _symmetric_signatures(headers.get("webhook-signature", ""))
         try:
-            Webhook(secret).verify(body, headers)
+            Webhook(secret).verify(body, {**headers, "webhook-signature": signatures})
         except WebhookVerificationError:
             return False, document
         return True, document
+
+
+def _symmetric_signatures(header: str) -> str:
+    """The header's well-formed ``v1,<base64>`` signatures: a receiver tries each until one matches, and an entry
+    it cannot read (another scheme, a mangled one) is passed over, not a reason to refuse the others."""
+    kept = []
+    for entry in header.split(" "):
+        version, _, signature = entry.partition(",")
+        try:
+            if version == "v1" and base64.b64decode(signature, validate=True):
+                kept.append(entry)
+        except binascii.Error:
+            continue
+    return " ".join(kept)
 
 
 class _SinkServer(ThreadingHTTPServer):

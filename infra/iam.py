@@ -179,8 +179,13 @@ def statements_for(resource: str) -> list[Statement]:
         "WatchDeliveries": [table("Query")],
         "ExpireAlerts": [table(*ALERT_WRITES), photos("DeleteObject"), LIST_PHOTOS],
         # The canary creates and cancels its test alert through the alert service, as the API does (it has no
-        # photo), reads the alert's delivery records and keeps its runs: all in the alerts table.
-        "Canary": [table(*ALERT_WRITES)],
+        # photo), reads the alert's delivery records and keeps its runs: all in the alerts table. It reads every
+        # public partner's secret (sending nothing) to prove what its sandbox alert cannot: IAM cannot tell a
+        # public partner's parameter from a sandbox one's, so the partner channels' folders, and nothing else.
+        "Canary": [
+            table(*ALERT_WRITES),
+            allow(["ssm:GetParameter"], [partner_secrets(channel) for channel in PARTNER_CHANNELS]),
+        ],
         # The purge also takes the alert's CAP messages and index lines out of the feed files, and its pages, images
         # and index entries off the site (invalidating them).
         "PurgeAlerts": [

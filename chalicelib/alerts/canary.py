@@ -6,6 +6,9 @@ A scheduled function calls ``Canary.tick`` every minute. A run is one stored ite
 no function sleeps while the partners work. The alert is written through the alert service, as the API writes one,
 with status ``test``: ``chalicelib.channels.targets.audience_for`` alone sends it to the sandbox targets. It names
 no real child («Kanarie Test», no photo), and the run's record holds ids, times, states and the partners' answers.
+
+The sandbox proves the path, not the public partners' own secrets: each run also reads every public partner's
+secret and makes it ready to sign, sending nothing, and fails naming any that cannot be used.
 """
 
 from __future__ import annotations
@@ -39,6 +42,11 @@ RECENT_RUNS = 10
 ANSWER_CHARS = 300
 # Withdrawn, not found: a found child would also post a «gevonden» notice on the sandbox accounts, left behind.
 CANCEL_REASON = "withdrawn"
+# A public partner's secret that is ready to use, as the run shows it.
+USABLE = "ok"
+
+# Per public partner (``<channel>/<name>``): None when its secret is ready, else why not.
+SecretCheck = Callable[[], dict[str, str | None]]
 
 
 class ChannelCheck(BaseModel):
@@ -82,6 +90,11 @@ class CanaryRun(BaseModel):
     cancelled: AlertChange | None = None
     finished_at: datetime | None = None
     channels: dict[str, ChannelCheck] = Field(default_factory=dict)
+    public_secrets: dict[str, str] = Field(
+        default_factory=dict,
+        description="per public partner (<channel>/<name>), its secret read and made ready to sign, nothing sent:"
+        " ok, or why it cannot be used",
+    )
     problems: list[str] = Field(default_factory=list, description="one sentence per shortfall, naming the channel")
     # Bumped by every write: a run moves on only from the revision it was read at (two invocations at once).
     revision: SkipJsonSchema[int] = Field(default=0, exclude=True)
@@ -266,7 +279,9 @@ class Canary:
         limit: timedelta,
         clock: Callable[[], datetime] = utc_now,
         on_finished: Callable[[CanaryRun], None] | None = None,
+        check_secrets: SecretCheck | None = None,
     ) -> None:
+        self._check_secrets = check_secrets
         self._alerts = alerts
         self._deliveries = deliveries
         self._runs = runs
@@ -354,12 +369,13 @@ class Canary:
         """Create the run's alert through the service, as the API does (a retry finds it by its reference)."""
         if now >= run.deadline:
             return _finish(run, ["the canary's alert could not be created within the limit"], now)
+        checked = self._public_secrets(run)
         try:
             alert: Alert = self._alerts.create(canary_alert(run.reference, now), actor).alert
         except KindAlarmError as error:
-            return _finish(run, [f"the canary's alert was refused: {error.detail}"], now)
+            return _finish(checked, [*checked.problems, f"the canary's alert was refused: {error.detail}"], now)
         published = AlertChange(version=alert.version, at=alert.updated_at)
-        return run.model_copy(
+        return checked.model_copy(
             update={
                 "state": "waiting_delivered",
                 "alert_id": alert.id,
@@ -367,6 +383,14 @@ class Canary:
                 "deadline": now + _limit(run),
             }
         )
+
+    def _public_secrets(self, run: CanaryRun) -> CanaryRun:
+        """The run with every public partner's secret checked: one problem, naming the channel, per secret that
+        cannot be used."""
+        found = self._check_secrets() if self._check_secrets is not None else {}
+        problems = [f"{partner.split('/')[0]}: {problem}" for partner, problem in found.items() if problem]
+        shown = {partner: problem or USABLE for partner, problem in found.items()}
+        return run.model_copy(update={"public_secrets": shown, "problems": [*run.problems, *problems]})
 
     def _cancel(self, run: CanaryRun, alert_id: str, actor: Actor, now: datetime) -> CanaryRun | None:
         try:
@@ -382,9 +406,15 @@ class Canary:
 
     def _report(self, run: CanaryRun) -> None:
         failing = sorted(name for name, check in run.channels.items() if not (check.delivered and check.retracted))
+        unusable = sorted(name for name, answer in run.public_secrets.items() if answer != USABLE)
         logger.info(
             f"canary {run.state}",
-            extra={"run_id": run.run_id, "alert_id": run.alert_id, "failing_channels": failing},
+            extra={
+                "run_id": run.run_id,
+                "alert_id": run.alert_id,
+                "failing_channels": failing,
+                "unusable_secrets": unusable,
+            },
         )
         if self._on_finished is not None:
             self._on_finished(run)

@@ -30,6 +30,13 @@ class PartnerTarget(BaseModel):
     # The Facebook page to post on.
     account_id: str | None = Field(default=None, pattern=r"^[0-9A-Za-z_.-]{1,64}$")
 
+    @property
+    def previous_secret_parameter(self) -> str:
+        """Where a webhook partner's secret before the current one is kept while a rotation runs: beside it
+        (``…/<name>/secret`` -> ``…/<name>/previous``), in the channel's folder its function may already read.
+        An admin makes it in the console by copying the secret, and deletes it to end the rotation."""
+        return self.secret_parameter.removesuffix("/secret") + "/previous"
+
 
 class ChannelPartners(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)

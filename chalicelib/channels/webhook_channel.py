@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any, Protocol
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 from chalicelib.channels.base import ChannelDefaults, Content, ContentError, Preview, png_of
 from chalicelib.channels.targets import PartnerTarget
+
+if TYPE_CHECKING:
+    from standardwebhooks.webhooks import Webhook
 
 # Partner gateways commonly stop at 256 KB; a poster payload is about 120 KB.
 MAX_PAYLOAD_BYTES = 256 * 1024
@@ -16,9 +20,28 @@ MAX_PAYLOAD_BYTES = 256 * 1024
 class Secrets(Protocol):
     def get(self, name: str) -> str: ...
 
+    def get_optional(self, name: str) -> str | None: ...
+
+    def forget(self, *names: str) -> None: ...
+
 
 class Sender(Protocol):
-    def send(self, url: str, secret: str, webhook_id: str, payload: dict[str, Any]) -> Any: ...
+    def send(self, url: str, keys: Sequence[Webhook], webhook_id: str, payload: dict[str, Any]) -> Any: ...
+
+
+def signing_keys(target: PartnerTarget, secrets: Secrets) -> tuple[Webhook, ...]:
+    """The keys a delivery to ``target`` is signed with: its secret and, while a rotation runs, the previous one,
+    so the partner verifies whichever it holds. SecretError names the parameter that cannot be read or used."""
+    from chalicelib.adapters.secrets import SecretError
+    from chalicelib.adapters.webhooks import signing_keys as keys_of
+
+    current, previous = target.secret_parameter, target.previous_secret_parameter
+    stored = {current: secrets.get(current), previous: secrets.get_optional(previous)}
+    try:
+        return keys_of({name: value for name, value in stored.items() if value is not None})
+    except SecretError:
+        secrets.forget(current, previous)  # a value fixed in the meantime is read on the next attempt
+        raise
 
 
 def image_preview(content: Content, field: str) -> Preview:
@@ -50,6 +73,14 @@ class WebhookChannel(ChannelDefaults):
         self._send(target, delivery_id, {**content, "retracts": shown})
 
     def _send(self, target: PartnerTarget, delivery_id: str, payload: Content) -> str | None:
-        secret = self._secrets.get(target.secret_parameter)
-        reference = self._sender.send(str(target.url), secret, delivery_id, payload).reference
+        from chalicelib.adapters.webhooks import SignatureRefusedError
+
+        try:
+            receipt = self._sender.send(str(target.url), signing_keys(target, self._secrets), delivery_id, payload)
+        except SignatureRefusedError:
+            # The partner may hold a secret stored since this process read its own (a rotation): read them again
+            # and try once more at once, rather than be refused for as long as the old ones stay cached.
+            self._secrets.forget(target.secret_parameter, target.previous_secret_parameter)
+            receipt = self._sender.send(str(target.url), signing_keys(target, self._secrets), delivery_id, payload)
+        reference = receipt.reference
         return str(reference) if reference is not None else None

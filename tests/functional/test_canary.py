@@ -16,7 +16,9 @@ from chalicelib.adapters.canary_table import CanaryTable
 from chalicelib.adapters.clients import dynamodb_client
 from chalicelib.alerts.canary import new_run
 from chalicelib.channels.policy import CHANNELS
+from chalicelib.channels.targets import parse_directory
 from chalicelib.clock import utc_now
+from chalicelib.config import get_settings
 from chalicelib.http.openapi import openapi_document
 from chalicelib.wiring import wiring
 from devstack.partners import PARTNERS
@@ -103,6 +105,10 @@ def test_a_run_passes_when_every_channel_delivers_and_retracts_in_time(client, f
         assert 0 <= check["delivered_seconds"] <= 60 and 0 <= check["retracted_seconds"] <= 60, channel
         assert check["state"] == "retracted" and "answer" not in check, channel
     assert run["published"]["version"] == 1 and run["cancelled"]["version"] == 2
+    # And every public partner's secret was found ready to use
+    assert run["public_secrets"] == {
+        f"{channel}/{name}": "ok" for channel, (public, _) in PARTNERS.items() for name, _, _ in public
+    }
     # And it is measured: passed, and each channel's seconds per phase
     output = capsys.readouterr().out
     assert values(output, "CanaryPassed") == [("", 1.0)]
@@ -183,6 +189,31 @@ def test_a_partner_that_is_down_fails_the_run_naming_the_channel_and_its_answer(
     output = capsys.readouterr().out
     assert values(output, "CanaryPassed") == [("", 0.0)]
     assert "news_media" not in {channel for channel, _ in values(output, "CanarySeconds")}
+
+
+def test_a_public_partners_secret_that_cannot_be_used_fails_the_run_naming_it_and_nothing_reaches_them(
+    client, fan_out, clock
+):
+    # Given a public newsroom's secret gone and a traffic centre's with a character in it that is not base64
+    directory = parse_directory(get_settings().partners)
+    [anp] = [target for target in directory.channels["news_media"].public if target.name == "anp"]
+    [rws] = directory.channels["road_signs"].public
+    ssm = boto3.client("ssm")
+    ssm.delete_parameter(Name=anp.secret_parameter)
+    ssm.put_parameter(Name=rws.secret_parameter, Value="whsec_a!b", Type="SecureString", Overwrite=True)
+    # When a run goes its whole way
+    run = full_run(client, fan_out, clock)
+    # Then it failed with one sentence per secret, naming the channel, the parameter and the cause
+    assert run["state"] == "failed"
+    assert run["problems"][0] == f"news_media: secret {anp.secret_parameter}: ParameterNotFound"
+    assert run["problems"][1].startswith(f"road_signs: secret {rws.secret_parameter}: not base64")
+    assert len(run["problems"]) == 2
+    assert run["public_secrets"]["news_media/anp"] == f"secret {anp.secret_parameter}: ParameterNotFound"
+    assert run["public_secrets"]["news_media/nos"] == "ok"
+    # And the channels themselves passed on the sandbox, and no public partner was sent anything
+    assert all(check["delivered"] and check["retracted"] for check in run["channels"].values())
+    for partner in PUBLIC_PARTNERS:
+        assert fan_out.sink.deliveries(partner) == [] and fan_out.sink.posts(partner) == [], partner
 
 
 def test_a_run_whose_channels_do_not_deliver_in_time_fails_and_is_still_taken_down(client, fan_out, clock):

@@ -38,6 +38,12 @@ class Secrets:
     def get(self, name: str) -> str:
         return self._secrets[name]
 
+    def get_optional(self, name: str) -> str | None:
+        return self._secrets.get(name)
+
+    def forget(self, *names: str) -> None:
+        pass
+
 
 @pytest.fixture
 def sink():

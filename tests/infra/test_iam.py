@@ -112,8 +112,27 @@ def test_each_channel_reads_its_own_partners_secrets_and_no_other_channels():
     for resource in iam.FUNCTIONS:
         for channel, names in secrets.items():
             for name in names:
-                allowed = may(resource, "ssm:GetParameter", secret_arn(name))
-                assert allowed == (iam.FUNCTIONS[resource] == channel), (resource, name)
+                # The secret, and the previous one kept beside it while a rotation runs
+                for parameter in (name, name.removesuffix("/secret") + "/previous"):
+                    allowed = may(resource, "ssm:GetParameter", secret_arn(parameter))
+                    assert allowed == (iam.FUNCTIONS[resource] in (channel, "canary")), (resource, parameter)
+
+
+def test_the_canary_reads_every_public_partners_secrets_and_nothing_beyond_the_partner_channels_folders():
+    directory, _ = local_partners("http://127.0.0.1:8025", STAGE)
+    public = [target for partners in directory.channels.values() for target in partners.public]
+    assert {target.platform for target in public} == {"webhook", "x", "facebook"}
+    for target in public:
+        assert may("Canary", "ssm:GetParameter", secret_arn(target.secret_parameter)), target.name
+        assert may("Canary", "ssm:GetParameter", secret_arn(target.previous_secret_parameter)), target.name
+    for other in (
+        f"/kind-alarm/{STAGE}/partners/anp/secret",
+        f"/kind-alarm/{STAGE}/partners/app_push/x/secret",
+        "/kind-alarm/prod/partners/news_media/anp/secret",
+        f"/kind-alarm/{STAGE}/operations/key",
+    ):
+        assert not may("Canary", "ssm:GetParameter", secret_arn(other)), other
+    assert not may("Canary", "ssm:PutParameter", secret_arn(public[0].secret_parameter))
 
 
 def test_a_channels_secret_folder_is_its_own_and_this_stages():

@@ -23,7 +23,7 @@ from chalicelib.alerts.canary import (
 from chalicelib.alerts.service import Created
 from chalicelib.alerts.store import StaleWriteError
 from chalicelib.channels.policy import CHANNELS
-from chalicelib.errors import AlertBusyError, InvalidAlertError, KindAlarmError
+from chalicelib.errors import AlertBusyError, FieldError, InvalidAlertError, KindAlarmError
 from chalicelib.models.alert import Alert, AlertCreate
 from chalicelib.models.audit import Actor
 from chalicelib.models.events import DeliveryRecord, DeliveryState, TargetResult
@@ -306,6 +306,54 @@ def test_a_channel_that_did_not_retract_in_time_fails_the_run_with_its_answer(sc
     assert scene.finished == [run]
 
 
+# --- the public partners' secrets --------------------------------------------------------------------------------
+
+
+def test_a_public_secret_that_cannot_be_used_fails_a_run_whose_channels_all_passed(scene):
+    # Given a public newsroom whose secret is gone, and a traffic centre's that is ready
+    missing = "secret /kind-alarm/dev/partners/news_media/anp/secret: ParameterNotFound"
+    checks: list[int] = []
+
+    def check_secrets() -> dict[str, str | None]:
+        checks.append(1)
+        return {"news_media/anp": missing, "road_signs/rws-tmc": None}
+
+    scene.canary = Canary(
+        scene.alerts, scene.deliveries, scene.runs, EVERY, LIMIT, clock=scene.clock, check_secrets=check_secrets
+    )
+    # When a run goes its whole way, every channel delivering and retracting in time
+    delivered_and_cancelled(scene)
+    scene.deliveries.every_channel(scene.alert(), "retracted")
+    scene.clock.later(5)
+    run = scene.tick()
+    # Then the run failed with that sentence, naming the channel, and shows each public partner's secret
+    assert run.state == "failed"
+    assert run.problems == [f"news_media: {missing}"]
+    assert run.public_secrets == {"news_media/anp": missing, "road_signs/rws-tmc": "ok"}
+    assert all(check.delivered and check.retracted for check in run.channels.values())
+    # And the secrets were checked once, as the run began
+    assert checks == [1]
+
+
+def test_a_refused_canary_alert_still_reports_the_public_secrets(scene):
+    scene.canary = Canary(
+        scene.alerts,
+        scene.deliveries,
+        scene.runs,
+        EVERY,
+        LIMIT,
+        clock=scene.clock,
+        check_secrets=lambda: {"station_screens/ns-screens": "secret /p/ns/secret: not base64"},
+    )
+    scene.alerts.refusal = InvalidAlertError((FieldError("lies outside the service area", pointer="/area"),))
+    run = scene.tick()
+    assert run.state == "failed"
+    assert run.problems == [
+        "station_screens: secret /p/ns/secret: not base64",
+        "the canary's alert was refused: area: lies outside the service area",
+    ]
+
+
 def test_a_finished_run_is_left_alone(scene):
     delivered_and_cancelled(scene)
     scene.deliveries.every_channel(scene.alert(), "retracted")
@@ -319,8 +367,6 @@ def test_a_finished_run_is_left_alone(scene):
 
 
 def test_a_refused_alert_fails_the_run_at_once_and_nothing_is_cancelled(scene):
-    from chalicelib.errors import FieldError
-
     scene.alerts.refusal = InvalidAlertError((FieldError("lies outside the service area", pointer="/area"),))
     run = scene.tick()
     assert run.state == "failed"
