@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -18,7 +17,7 @@ from chalicelib.models.photos import RENDITION_NAMES, PhotoRecord, PhotoUploadRe
 from chalicelib.models.validation import parse_model
 from chalicelib.observability import logger
 
-# A photo no alert has taken up is forgotten after a day (TTL on its record, lifecycle on its objects).
+# A photo no alert has taken up is forgotten: its record after a day (TTL), its objects by the bucket's lifecycle rule.
 UNCLAIMED_SECONDS = 24 * 3600
 
 
@@ -60,13 +59,12 @@ class PhotoService:
         self._url_seconds = url_seconds
         self._clock = clock
 
-    def accept_inline(self, reference: str, photo: InlinePhoto) -> str:
-        """Process an inline photo; the id follows from reference and bytes, so a retried create reuses it."""
+    def accept_inline(self, photo: InlinePhoto) -> str:
+        """Process an inline photo under a new id. No other call can name it, so should the change that brought it
+        not be written, what this call stored is its own to delete, with nobody else's alert depending on it."""
         data = _decoded(photo.data)
-        photo_id = hashlib.sha256(reference.encode() + b"\0" + data).hexdigest()[:32]
-        existing = self._records.get(photo_id)
-        if existing is None or existing.state != "ready":
-            self._process(photo_id, data, photo.content_type, pointer="/photo/data")
+        photo_id = uuid.uuid4().hex
+        self._process(photo_id, data, photo.content_type, pointer="/photo/data")
         return photo_id
 
     def start_upload(self, body: Any) -> dict[str, Any]:
@@ -120,6 +118,14 @@ class PhotoService:
         removed = self._objects.delete(photo_id)
         logger.info("photo deleted", extra={"photo_id": photo_id, "objects": removed})
 
+    def discard(self, photo_id: str) -> None:
+        """Delete a photo on the way out of a failed call, without hiding the call's own error: should S3 refuse,
+        the bucket's lifecycle rule still takes the renditions."""
+        try:
+            self.delete(photo_id)
+        except Exception as error:  # noqa: BLE001 - the failure being raised is the one the caller must see
+            logger.warning("photo not deleted", extra={"photo_id": photo_id, "error": type(error).__name__})
+
     def _process(self, photo_id: str, data: bytes, content_type: str, pointer: str) -> None:
         from chalicelib.imaging.photo import PhotoRejectedError, process_photo
 
@@ -128,8 +134,12 @@ class PhotoService:
             renditions = process_photo(data, content_type)
         except PhotoRejectedError as error:
             raise InvalidAlertError((FieldError(f"the photo was refused: {error}", pointer=pointer),)) from None
-        names = self._objects.put_renditions(photo_id, renditions)
-        self._records.put(self._record(photo_id, "ready", content_type, renditions=names))
+        try:
+            names = self._objects.put_renditions(photo_id, renditions)
+            self._records.put(self._record(photo_id, "ready", content_type, renditions=names))
+        except Exception:
+            self.discard(photo_id)  # the renditions already stored: a photo never taken up keeps nothing
+            raise
         seconds = round(time.perf_counter() - started, 3)
         logger.info("photo processed", extra={"photo_id": photo_id, "renditions": len(names), "seconds": seconds})
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
@@ -93,11 +94,12 @@ class AlertService:
         existing = self._store.find_by_reference(request.reference)
         if existing is not None:
             return Created(_repeated(existing, request), False)
-        stored = self._with_stored_photo(new, request.reference, None)
+        stored, taken_in = self._with_stored_photo(new, None)
         changed = sorted(request.model_dump(exclude_none=True))
-        alert, created = self._store.insert(stored, audit_record(stored, "created", actor, changed=changed))
-        if not created and self._photos and stored.photo_id not in (None, alert.photo_id):
-            self._photos.delete(stored.photo_id)  # a concurrent create with this reference won with another photo
+        with self._photo_dropped_on_failure(taken_in):
+            alert, created = self._store.insert(stored, audit_record(stored, "created", actor, changed=changed))
+        if taken_in is not None and alert.photo_id != taken_in:
+            self._discard(taken_in)  # the reference names an alert another create (or an earlier try) wrote
         if not created:
             return Created(_repeated(alert, request), False)
         _log("alert created", alert)
@@ -134,9 +136,10 @@ class AlertService:
         )
         revised = lifecycle.revise(alert, content, now)
         self._check_channels(revised)
-        revised = self._with_stored_photo(revised, alert.reference, alert.photo_id)
+        revised, taken_in = self._with_stored_photo(revised, alert.photo_id)
         audit = audit_record(revised, "updated", actor, changed=sorted(patch))
-        updated = self._write(revised, expected_version, audit)
+        with self._photo_dropped_on_failure(taken_in):
+            updated = self._write(revised, expected_version, audit)
         if self._photos and alert.photo_id not in (None, updated.photo_id):
             self._photos.delete(alert.photo_id)
         return updated
@@ -189,16 +192,35 @@ class AlertService:
         if self._content_check is not None:
             self._content_check(alert)
 
-    def _with_stored_photo(self, content: ContentT, reference: str, current_photo_id: str | None) -> ContentT:
-        """The content with an inline photo processed and stored, and only its id kept; a newly named photo checked."""
+    def _with_stored_photo(self, content: ContentT, current_photo_id: str | None) -> tuple[ContentT, str | None]:
+        """The content with an inline photo processed and stored, and only its id kept; a newly named photo checked.
+
+        Also the id of the photo this call stored, if it stored one: only this call knows it. A photo named by
+        ``photo_id`` was stored by its upload, and a call that fails keeps it for the retry that names it again.
+        """
         if content.photo is not None:
             if self._photos is None:
                 raise InvalidAlertError((FieldError("photos are not accepted here", pointer="/photo"),))
-            photo_id = self._photos.accept_inline(reference, content.photo)
-            return content.model_copy(update={"photo": None, "photo_id": photo_id})
+            photo_id = self._photos.accept_inline(content.photo)
+            return content.model_copy(update={"photo": None, "photo_id": photo_id}), photo_id
         if content.photo_id not in (None, current_photo_id) and self._photos is not None:
             self._photos.require_ready(content.photo_id)
-        return content
+        return content, None
+
+    @contextmanager
+    def _photo_dropped_on_failure(self, taken_in: str | None) -> Iterator[None]:
+        """Delete the photo this call stored if its write fails, however it fails (a lost race with a cancel, an
+        expiry or another change, an unexpected error): no alert names it, and none ever will."""
+        try:
+            yield
+        except Exception:
+            if taken_in is not None:
+                self._discard(taken_in)
+            raise
+
+    def _discard(self, photo_id: str) -> None:
+        if self._photos is not None:
+            self._photos.discard(photo_id)
 
     def _current(self, alert_id: str, expected_version: int) -> Alert:
         alert = self.get(alert_id)

@@ -7,7 +7,8 @@ Every change is invalidated in CloudFront. Exercise and test alerts live on the 
 
 Several ``web`` functions may run at once: a page never goes back to an older version (``write_version``), the
 index never loses a change, and an image goes once the page shows a newer version or has ended (a newer version's
-images stay while its function is still on its way to writing its page).
+images stay while its function is still on its way to writing its page). Images of an older version put after the
+takedown, by a function that then died, go when the takedown is made again once that send could no longer land.
 """
 
 from __future__ import annotations
@@ -234,6 +235,10 @@ class WebChannel(ChannelDefaults):
     """Writes each version's public page and keeps the site's index of active alerts, per audience."""
 
     name = NAME
+    # An image is a plain S3 put, at an address the page link gives away. Two functions of one version (the queue
+    # delivered the message twice) must not send at once: the second would mark the site delivered over the first's
+    # "sending", and a takedown would not wait for the first one's images, still on their way.
+    exclusive_sends = True
 
     # The master photo for the social card (the page's share image), the page's own rendition for the page.
     needs: frozenset[Asset] = frozenset({"photo", "page_photo"})

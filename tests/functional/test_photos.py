@@ -6,15 +6,20 @@ import base64
 import io
 import json
 import math
+from typing import Any
 
 import boto3
 import pytest
 import requests
+from botocore.exceptions import ClientError
 from PIL import Image
 
+from chalicelib.adapters.clients import s3_client
 from chalicelib.models.photos import RENDITION_NAMES
+from chalicelib.wiring import wiring
 from tests.conftest import alert_body
 from tests.functional.conftest import create, send
+from tests.functional.test_takedown_faults import Hook
 
 GPS = {1: "N", 2: (52.0, 5.0, 21.8), 3: "E", 4: (5.0, 6.0, 36.4)}
 
@@ -298,3 +303,110 @@ def test_app_push_previews_its_notifications_and_cap_feed_its_message(client, aw
     assert cap.status_code == 200
     assert cap.headers["Content-Type"] == "application/cap+xml"
     assert b"<msgType>Alert</msgType>" in cap.body
+
+
+# A change whose write fails after its photo was stored.
+
+
+def patch_photo(client, alert_id: str, version: int, **body: object) -> Any:
+    return send(client, "PATCH", f"/alerts/{alert_id}", body, **{"If-Match": f'"{version}"'})
+
+
+def with_a_rival_first(monkeypatch, rival) -> None:
+    """The alert table's conditional write, with ``rival`` (another caller's change) landing once just before it."""
+    store = wiring().alert_service._store
+    original = store.replace
+    rivals = iter([rival])
+
+    def replace(alert, expected_version, audit):
+        meanwhile = next(rivals, None)
+        if meanwhile is not None:
+            meanwhile()
+        original(alert, expected_version, audit)
+
+    monkeypatch.setattr(store, "replace", replace)
+
+
+def test_a_patch_with_a_photo_that_loses_to_the_cancel_leaves_nothing_of_the_new_photo(client, aws, monkeypatch):
+    # Given an alert with a photo, and the child found between a PATCH's photo processing and its write
+    alert = create(client, photo=inline(phone_jpeg(orientation=1)))
+    old = alert["photo"]["id"]
+    service = wiring().alert_service
+    with_a_rival_first(monkeypatch, lambda: service.cancel(alert["id"], {"reason": "found"}, None))
+    # When the PATCH with a new photo reaches the table
+    response = patch_photo(client, alert["id"], 1, photo=inline(phone_jpeg(orientation=3)))
+    # Then the cancel wins, and no rendition of either photo is left
+    assert response.status_code == 409, response.body
+    read = json.loads(send(client, "GET", f"/alerts/{alert['id']}").body)
+    assert (read["state"], read["version"], read["photo"]["id"]) == ("cancelled", 2, old)
+    assert objects(aws) == []
+
+
+def test_a_patch_with_a_photo_that_loses_to_another_change_keeps_only_the_current_photo(client, aws, monkeypatch):
+    # Given an alert with a photo, and another change landing between a PATCH's photo processing and its write
+    alert = create(client, photo=inline(phone_jpeg(orientation=1)))
+    old = alert["photo"]["id"]
+    service = wiring().alert_service
+    with_a_rival_first(monkeypatch, lambda: service.update(alert["id"], {"contact": {"phone": "112"}}, 1))
+    # When the PATCH with a new photo reaches the table
+    response = patch_photo(client, alert["id"], 1, photo=inline(phone_jpeg(orientation=3)))
+    # Then it is told the alert moved on, and the alert's own photo is all the bucket holds
+    assert response.status_code == 412, response.body
+    read = json.loads(send(client, "GET", f"/alerts/{alert['id']}").body)
+    assert (read["version"], read["photo"]["id"]) == (2, old)
+    assert objects(aws) == sorted(f"photos/{old}/{name}.jpg" for name in RENDITION_NAMES)
+
+
+def test_a_patch_with_a_photo_whose_write_fails_unexpectedly_leaves_only_the_current_photo(client, aws, monkeypatch):
+    # Given an alert with a photo, and the table failing a PATCH's write
+    alert = create(client, photo=inline(phone_jpeg(orientation=1)))
+    old = alert["photo"]["id"]
+
+    def broken(alert, expected_version, audit):
+        raise RuntimeError("the table is unavailable")
+
+    monkeypatch.setattr(wiring().alert_service._store, "replace", broken)
+    # When a PATCH with a new photo is sent
+    response = patch_photo(client, alert["id"], 1, photo=inline(phone_jpeg(orientation=3)))
+    # Then it fails, and the new photo's renditions went with it
+    assert response.status_code == 500
+    assert objects(aws) == sorted(f"photos/{old}/{name}.jpg" for name in RENDITION_NAMES)
+
+
+def test_a_create_with_a_photo_whose_write_fails_unexpectedly_leaves_no_photo(client, aws, monkeypatch):
+    def broken(alert, audit):
+        raise RuntimeError("the table is unavailable")
+
+    monkeypatch.setattr(wiring().alert_service._store, "insert", broken)
+    response = send(client, "POST", "/alerts", alert_body(photo=inline(phone_jpeg())))
+    assert response.status_code == 500
+    assert objects(aws) == []
+
+
+def test_a_photo_whose_renditions_cannot_all_be_stored_leaves_none(client, aws):
+    # Given S3 refusing the last rendition of a create's photo
+    failure = ClientError({"Error": {"Code": "InternalError", "Message": "try again"}}, "PutObject")
+    Hook(s3_client(), "PutObject", failure, lambda params: str(params.get("Key", "")).endswith("/feed.jpg"))
+    # When the create is sent
+    response = send(client, "POST", "/alerts", alert_body(photo=inline(phone_jpeg())))
+    # Then it fails, and the renditions already stored went with it
+    assert response.status_code >= 500
+    assert objects(aws) == []
+
+
+def test_an_uploaded_photo_stays_for_the_retry_of_a_patch_that_lost_a_race(client, aws, fan_out, monkeypatch):
+    # Given an alert, an uploaded photo, and another change landing between a PATCH naming it and its write
+    alert = create(client)
+    photo_id, posted = upload(client, phone_jpeg())
+    assert posted.status_code in (200, 204)
+    fan_out.runner.drain()
+    service = wiring().alert_service
+    with_a_rival_first(monkeypatch, lambda: service.update(alert["id"], {"contact": {"phone": "112"}}, 1))
+    lost = patch_photo(client, alert["id"], 1, photo_id=photo_id)
+    assert lost.status_code == 412, lost.body
+    # When Burgernet sends the PATCH again on the current version
+    again = patch_photo(client, alert["id"], 2, photo_id=photo_id)
+    # Then the alert has the photo, every rendition of it there: the lost PATCH had not stored it, so kept it
+    assert again.status_code == 200, again.body
+    assert json.loads(again.body)["photo"]["id"] == photo_id
+    assert len(objects(aws, f"photos/{photo_id}/")) == len(RENDITION_NAMES)

@@ -27,12 +27,15 @@ from chalicelib.alerts.retention import RetentionPurge
 from chalicelib.channels.base import Assets
 from chalicelib.channels.targets import OWN_AUDIENCES, PartnerTarget
 from chalicelib.channels.web import WebChannel, WebSite
+from chalicelib.channels.worker import IN_FLIGHT_SECONDS
 from chalicelib.links import page_path
 from chalicelib.models.alert import Alert
 from chalicelib.models.audit import Actor
 from chalicelib.wiring import wiring
+from infra import channels as channel_functions
 from tests.conftest import alert
 from tests.functional import test_takedown_faults as faults
+from tests.functional import test_takedown_review as review
 from tests.functional.conftest import create, reset_process_caches, send
 from tests.functional.test_takedown_faults import Crash, Hook, release_queued_messages
 from tests.functional.test_web_channel import active_ids, distribution, holds_child, photo, site
@@ -520,3 +523,62 @@ def test_a_takedown_cut_short_between_two_s3_calls_is_finished_by_its_retry(
     assert active_ids(files) == [] and holds_child(files["index.html"]) == []
     record = json.loads(send(client, "GET", f"/alerts/{alert_id}").body)["deliveries"]["web"]
     assert (record["state"], record["version"]) == ("retracted", 2)
+
+
+# A send of an older version still in flight when the child is found.
+
+
+@pytest.mark.parametrize("delivered_twice", [False, True], ids=["one_function", "message_delivered_twice"])
+@pytest.mark.parametrize("dies", [True, False], ids=["dies_after_its_images", "goes_on"])
+def test_images_put_by_an_older_version_after_the_takedown_are_taken_down_too(
+    client, fan_out, aws, monkeypatch, delivered_twice, dies
+):
+    # Given an alert with a photo, behind CloudFront, whose web function stalls just before it puts its images
+    distribution_id = distribution()
+    monkeypatch.setenv("SITE_DISTRIBUTION_ID", distribution_id)
+    reset_process_caches()
+    clock = review.Clock()
+    alert_id = create(client, photo=photo())["id"]
+    first_event = review.event(alert_id)
+    before_late_put: dict[str, set[str]] = {}
+
+    def child_found_meanwhile() -> None:
+        if delivered_twice:  # the queue handed the message to a second function as well, which runs to its end
+            review.handle(review.worker("web", clock), first_event)
+        clock.advance(1)
+        send(client, "POST", f"/alerts/{alert_id}/cancel", {"reason": "found"})
+        review.handle(review.worker("web", clock), review.event(alert_id))
+        before_late_put.update(invalidations(distribution_id))
+
+    def dies_here() -> None:
+        raise Crash
+
+    hooks: dict[tuple[str, str], Callable[[], object]] = {
+        ("put", f"alerts/{alert_id}/card-v1.jpg"): child_found_meanwhile
+    }
+    if dies:
+        hooks[("put", page_path(alert_id))] = dies_here
+    stalled, _, _ = web(aws["PhotosBucketName"], hooks, distribution_id)
+    # When it goes on after the takedown: puts its images, then dies before its page (or goes on to the end)
+    if dies:
+        with pytest.raises(Crash):
+            review.handle(review.worker(stalled, clock), first_event)
+    else:
+        review.handle(review.worker(stalled, clock), first_event)
+    # And every message still on the queue comes back later: the stalled one's (stale now), the takedown's
+    clock.advance(IN_FLIGHT_SECONDS + 1)
+    review.handle(review.worker("web", clock), first_event)
+    review.handle(review.worker("web", clock), review.event(alert_id))
+    # Then no image of the child is on the site, nor in CloudFront's caches, and the page says found
+    assert images_of(aws, alert_id) == []
+    folder = f"/alerts/{alert_id}/"
+    assert {f"{folder}card-v1.jpg", f"{folder}photo-v1.jpg"} <= invalidated_since(distribution_id, before_late_put)
+    assert holds_child(site(aws)[page_path(alert_id)]) == []
+    record = review.records().get(alert_id, "web")
+    assert record is not None and (record.state, record.version) == ("retracted", 2)
+
+
+def test_a_web_function_ends_before_a_takedown_stops_waiting_for_its_send():
+    # Given the time after which a takedown takes a send in flight as landed or lost, and it is made again
+    # Then no web function runs that long: nothing it puts can land after the takedown was made again
+    assert channel_functions.SETTINGS.get("web", channel_functions.DEFAULT).timeout < IN_FLIGHT_SECONDS
