@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import boto3
+import pytest
 from moto.sns.models import sns_backends
 
 from chalicelib.channels.app_push import area_cells
@@ -142,13 +143,18 @@ def move(client, device_id: str, where: tuple[float, float]) -> None:
     assert send(client, "PUT", f"/devices/{device_id}", body).status_code == 204
 
 
-def test_a_phone_that_moved_to_another_province_after_the_alert_gets_the_retraction(client, fan_out):
+MAASTRICHT = (50.8514, 5.6910)
+
+
+@pytest.mark.parametrize("moves", [[GRONINGEN], [GRONINGEN, MAASTRICHT]], ids=["once", "twice"])
+def test_a_phone_that_moved_to_another_province_after_the_alert_gets_the_retraction(client, fan_out, moves):
     # Given a phone in Utrecht that gets a regional alert there
     register(client, "phone", UTRECHT)
     alert = create(client, fan_out, area={"type": "circle", "lat": 52.0894, "lon": 5.1101, "radius_km": 15})
     assert published()[f"{PREFIX}nl-cell-{device_cell(*UTRECHT)}"]
-    # And then moves to Groningen, so its registration leaves the Utrecht cell
-    move(client, "phone", GRONINGEN)
+    # And then moves to another province (and on), so its registration leaves the Utrecht cell
+    for where in moves:
+        move(client, "phone", where)
     topics = subscribed(fan_out, "phone")
     assert f"{PREFIX}nl-cell-{device_cell(*UTRECHT)}" not in topics
     # When the child is found
