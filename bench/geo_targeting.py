@@ -9,6 +9,11 @@ alert; the share of those outside the alert's own area (0 for a circle; for a po
 original and the simplified ring), and the devices inside that do not show it (must be 0). First, per area,
 what the push carries: its bytes, positions and how much larger than the area it is, and the median time
 to make it. Devices are spread over the service area, denser around the big cities.
+
+Last, what a regional alert's retraction costs at the push resolution: its SNS publishes and the endpoint
+deliveries they make, to the cells alone (as before the quiet copy) and with the quiet copy on the two national
+topics that reaches devices that moved out of the cells after the alert. These figures go to
+build/bench/geo_targeting.json.
 """
 
 from __future__ import annotations
@@ -126,7 +131,9 @@ def describe(area: Area) -> dict[str, Any]:
     return device_area
 
 
-def measure(area: Area, device_area: dict[str, Any], devices: Devices, cells: NDArray[Any], resolution: int) -> None:
+def measure(
+    area: Area, device_area: dict[str, Any], devices: Devices, cells: NDArray[Any], resolution: int
+) -> dict[str, int]:
     lats, lons = devices
     times = []
     for _ in range(5):
@@ -146,6 +153,26 @@ def measure(area: Area, device_area: dict[str, Any], devices: Devices, cells: ND
         f"missed {missed}, notified outside the area {outside_share:6.1%}; "
         f"on the device: shown outside {shown_outside:6.1%}, missed {not_shown}"
     )
+    return {"cells": len(cover), "notified": int(np.sum(notified))}
+
+
+LANGUAGES = 2  # one topic per language in every scope, as the retraction publishes to both
+
+
+def retraction_cost(name: str, reached: dict[str, int], devices: int) -> dict[str, Any]:
+    """A regional alert's retraction: a publish per language and cell, plus the quiet copy on each national topic;
+    each device in a cell gets the visible retraction, and every device the quiet copy."""
+    cells_only = {"publishes": LANGUAGES * reached["cells"], "deliveries": reached["notified"]}
+    with_quiet = {
+        "publishes": cells_only["publishes"] + LANGUAGES,
+        "deliveries": cells_only["deliveries"] + devices,
+    }
+    print(
+        f"  {name:<26} retraction: {with_quiet['publishes']:5d} publishes (cells alone {cells_only['publishes']:5d},"
+        f" +{LANGUAGES}), {with_quiet['deliveries']:9,d} endpoint deliveries (cells alone"
+        f" {cells_only['deliveries']:9,d}, {with_quiet['deliveries'] / max(1, cells_only['deliveries']):5.1f}x)"
+    )
+    return {"area": name, "cells_only": cells_only, "with_quiet_copy": with_quiet}
 
 
 def main() -> None:
@@ -170,11 +197,21 @@ def main() -> None:
     ]
     print("what the push carries of each area (the most it may take beside usual texts):")
     device_areas = [describe(area) for area in areas]
+    reached: dict[str, dict[str, int]] = {}
     for resolution in (PUSH_RESOLUTION - 1, PUSH_RESOLUTION, PUSH_RESOLUTION + 1):
         cells = device_cells(*devices, resolution)
         for area, device_area in zip(areas, device_areas, strict=True):
-            measure(area, device_area, devices, cells, resolution)
+            figures = measure(area, device_area, devices, cells, resolution)
+            if resolution == PUSH_RESOLUTION:
+                reached[area.name] = figures
     print(f"the service uses resolution {PUSH_RESOLUTION}; a national alert is one publish per language")
+    print("a regional alert's retraction, to its cells and (quiet copy) the national topics:")
+    costs = [retraction_cost(name, figures, devices[0].size) for name, figures in reached.items()]
+    print(f"  a national alert's retraction: {LANGUAGES} publishes, {devices[0].size:,} deliveries, as before")
+    out = Path(__file__).resolve().parents[1] / "build" / "bench"
+    out.mkdir(parents=True, exist_ok=True)
+    document = {"devices": int(devices[0].size), "resolution": PUSH_RESOLUTION, "retractions": costs}
+    (out / "geo_targeting.json").write_text(json.dumps(document, indent=2) + "\n")
 
 
 def polygon(name: str, rings: list[list[list[float]]]) -> Area:

@@ -98,6 +98,20 @@ class DeviceBusyError(KindAlarmError):
         super().__init__("The device changed several times while this request ran; send it again.")
 
 
+class ServiceUnavailableError(KindAlarmError):
+    """An AWS service the request needs throttled it or could not be reached, past the client's own retries.
+
+    What the request did before is recorded, so the same request sent again completes it.
+    """
+
+    retry_after = 5
+
+    def __init__(self, service: str) -> None:
+        super().__init__(
+            f"{service} is busy or out of reach; send the same request again in {self.retry_after} seconds."
+        )
+
+
 class VersionMismatchError(KindAlarmError):
     def __init__(self, expected: int, current: int) -> None:
         super().__init__(

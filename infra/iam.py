@@ -106,7 +106,8 @@ def queue_consumer(queue: str, *extra: str) -> Statement:
 
 DEVICE_WRITES = ("GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem")
 PUSH_DEVICES = [
-    allow(["sns:CreatePlatformEndpoint"], PLATFORM_APPLICATIONS),
+    # Listing finds an endpoint by its device when its making was cut short before its ARN was recorded.
+    allow(["sns:CreatePlatformEndpoint", "sns:ListEndpointsByPlatformApplication"], PLATFORM_APPLICATIONS),
     allow(
         ["sns:SetEndpointAttributes", "sns:GetEndpointAttributes", "sns:DeleteEndpoint"],
         [platform_endpoints(application) for application in PLATFORM_APPLICATIONS],

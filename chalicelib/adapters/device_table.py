@@ -4,7 +4,9 @@ The H3 cell is kept, never the coordinates. Beside the records live the counts: 
 and ``COUNT#test`` (test devices), one number per language. A device record is written or deleted in the same
 transaction as the changes to the counts it moves, on condition that the record is still the one read: a repeated
 registration moves nothing, a move takes one from the old cell and adds one to the new, and two requests for one
-device cannot both count. The counts are read, never the records: ``POST /reach`` scans nothing.
+device cannot both count. A registration not yet complete is recorded uncounted (``counted`` false) and
+counts when it completes. The counts are read, never the records: ``POST /reach`` scans nothing. DynamoDB
+throttling or out of reach answers ``ServiceUnavailableError``.
 
 A language that ever had a device in a cell keeps its number there, at zero when the last one left: its cell topic
 exists from that device's subscription on, so the number's presence says the topic would be published to.
@@ -20,7 +22,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from chalicelib.adapters.alert_table import from_item, to_item
+from chalicelib.adapters.aws_errors import unavailable_when_busy
 from chalicelib.alerts.devices import DeviceChangedError
+from chalicelib.errors import ServiceUnavailableError
 from chalicelib.models.devices import DeviceRecord
 from chalicelib.models.validation import parse_model
 from chalicelib.observability import logger
@@ -50,7 +54,10 @@ def count_key(scope: str) -> dict[str, Any]:
 
 
 def counted_in(record: DeviceRecord) -> list[str]:
-    """The counts a device is in: its cell's and the national one (it subscribes to both), and the test devices'."""
+    """The counts a device is in: its cell's and the national one (it subscribes to both), and the test devices';
+    none while its registration is not complete."""
+    if not record.counted:
+        return []
     return [record.cell, NATIONAL, *([TEST] if record.test_device else [])]
 
 
@@ -74,7 +81,9 @@ class DeviceTable:
         self._table = table_name
 
     def get(self, device_id: str) -> DeviceRecord | None:
-        item = self._client.get_item(TableName=self._table, Key=device_key(device_id), ConsistentRead=True).get("Item")
+        with unavailable_when_busy("DynamoDB"):
+            response = self._client.get_item(TableName=self._table, Key=device_key(device_id), ConsistentRead=True)
+        item = response.get("Item")
         return parse_model(DeviceRecord, from_item(item)) if item else None
 
     def put(self, record: DeviceRecord, previous: DeviceRecord | None = None) -> None:
@@ -82,22 +91,27 @@ class DeviceTable:
         counts it moves; only if the stored record is still ``previous`` (None: there is none), else
         ``DeviceChangedError`` and nothing is written."""
         item = {**to_item(record), **device_key(record.id), "kind": {"S": "device"}}
-        index = {**endpoint_key(record.endpoint_arn), "kind": {"S": "endpoint"}, "device_id": {"S": record.id}}
         device = {"TableName": self._table, "Item": item, **_still(previous)}
-        changes = count_changes(previous, record)
-        self._write({"Put": device}, {"Put": {"TableName": self._table, "Item": index}}, changes)
+        index = []
+        if record.endpoint_arn is not None:
+            entry = {**endpoint_key(record.endpoint_arn), "kind": {"S": "endpoint"}, "device_id": {"S": record.id}}
+            index.append({"Put": {"TableName": self._table, "Item": entry}})
+        self._write([{"Put": device}, *index], count_changes(previous, record))
 
     def by_endpoint(self, endpoint_arn: str) -> str | None:
         key = endpoint_key(endpoint_arn)
-        item = self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
+        with unavailable_when_busy("DynamoDB"):
+            item = self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
         return str(item["device_id"]["S"]) if item else None
 
     def delete(self, record: DeviceRecord) -> None:
         """The device, its endpoint index and its place in the counts; only if the stored record is still
         ``record``, else ``DeviceChangedError``."""
         device = {"TableName": self._table, "Key": device_key(record.id), **_still(record)}
-        index = {"TableName": self._table, "Key": endpoint_key(record.endpoint_arn)}
-        self._write({"Delete": device}, {"Delete": index}, count_changes(record, None))
+        index = []
+        if record.endpoint_arn is not None:
+            index.append({"Delete": {"TableName": self._table, "Key": endpoint_key(record.endpoint_arn)}})
+        self._write([{"Delete": device}, *index], count_changes(record, None))
 
     def counts(self, scopes: Iterable[str]) -> dict[str, dict[str, int]]:
         """Per scope (a cell, ``national``, ``test``) the number of devices per language ever filed there.
@@ -124,8 +138,9 @@ class DeviceTable:
             _pause(attempt)
         raise RuntimeError("DynamoDB left device counts unread")
 
-    def _write(self, device: dict[str, Any], index: dict[str, Any], changes: Deltas) -> None:
-        """The device's two items and its count changes in one transaction.
+    def _write(self, items: list[dict[str, Any]], changes: Deltas) -> None:
+        """The device's items (the record first, then its endpoint index if known) and its count changes in one
+        transaction.
 
         A count that would go below zero (it missed a device, such as one registered before counts were kept)
         stays at zero: the device's change is never refused over a count. The log says the counts need a rebuild.
@@ -134,13 +149,19 @@ class DeviceTable:
             scopes = sorted(changes)
             updates = [{"Update": self._count_update(scope, changes[scope])} for scope in scopes]
             try:
-                self._client.transact_write_items(TransactItems=[device, index, *updates])
+                with unavailable_when_busy("DynamoDB"):
+                    self._client.transact_write_items(TransactItems=[*items, *updates])
                 return
             except self._client.exceptions.TransactionCanceledException as error:
                 codes = [reason.get("Code") for reason in error.response.get("CancellationReasons") or []]
                 if codes[:1] == ["ConditionalCheckFailed"]:
                     raise DeviceChangedError from None
-                short = {scopes[n - 2] for n, code in enumerate(codes) if n >= 2 and code == "ConditionalCheckFailed"}
+                if "ThrottlingError" in codes:
+                    raise ServiceUnavailableError("DynamoDB") from None
+                first = len(items)
+                short = {
+                    scopes[n - first] for n, code in enumerate(codes) if n >= first and code == "ConditionalCheckFailed"
+                }
                 if short:
                     logger.warning("device counts short: rebuild them", extra={"counts_short": len(short)})
                     changes = _without_decrements(changes, short)

@@ -1,7 +1,13 @@
 """The device registry: an app install becomes an SNS endpoint subscribed to its language's national topic
 and the topic of its H3 cell (and the test topic for test devices). Only the cell is kept, never the location,
 and logs name the device by its id alone: its cell, like its token, stays out of them. Every record change moves
-the device counts per cell and language with it (``chalicelib.adapters.device_table``), which reach estimates read."""
+the device counts per cell and language with it (``chalicelib.adapters.device_table``), which reach estimates read.
+
+A registration writes the record before each step that makes something in SNS (the endpoint, the subscriptions),
+naming what that step will make, so a registration cut short (SNS throttling past botocore's retries, a timeout,
+a dead function) leaves nothing that no record names: ``DELETE`` finds and removes it, and the same registration
+sent again completes it from wherever it stopped. A move joins the new cell before it leaves the old one.
+"""
 
 from __future__ import annotations
 
@@ -38,7 +44,11 @@ class Push(Protocol):
 
     def delete_endpoint(self, endpoint_arn: str) -> None: ...
 
+    def endpoints_of(self, application_arn: str, device_id: str) -> list[str]: ...
+
     def subscribe(self, topic_name: str, endpoint_arn: str) -> str: ...
+
+    def subscription_of(self, topic_name: str, endpoint_arn: str) -> str | None: ...
 
     def unsubscribe(self, subscription_arn: str) -> None: ...
 
@@ -84,31 +94,88 @@ class DeviceRegistry:
         self._settled(lambda: self._unregister(device_id))
 
     def _register(self, device_id: str, request: DeviceRegistration) -> bool:
-        record = self._devices.get(device_id)
-        created = record is None
-        if record is not None and record.platform != request.platform:
-            self._remove(record)  # moved to another platform: a new endpoint
-            record = None
-        token_hash = hashlib.sha256(request.token.encode()).hexdigest()
-        endpoint = self._endpoint(device_id, request, record, token_hash)
+        found = self._devices.get(device_id)
+        stored = found
+        if stored is not None and stored.platform != request.platform:
+            self._remove(stored)  # moved to another platform: a new endpoint
+            stored = None
         cell = device_cell(request.location.lat, request.location.lon)
         wanted = self._wanted_topics(request, cell)
-        subscriptions = self._resubscribe(endpoint, wanted, record.subscriptions if record else {})
-        updated = DeviceRecord(
-            id=device_id,
-            platform=request.platform,
-            endpoint_arn=endpoint,
-            token_sha256=token_hash,
-            cell=cell,
-            language=request.language,
-            test_device=request.test_device,
-            subscriptions=subscriptions,
-            updated_at=self._clock(),
-            revision=record.revision + 1 if record else 1,
-        )
-        self._devices.put(updated, record)
+        asked = {
+            "token_sha256": hashlib.sha256(request.token.encode()).hexdigest(),
+            "cell": cell,
+            "language": request.language,
+            "test_device": request.test_device,
+        }
+        if stored is None:
+            stored = self._write(self._started(device_id, request, asked), None)
+        joined = self._subscribed(self._with_endpoint(stored, request), stored, wanted)
+        self._leave(joined, set(wanted))
+        complete = {topic: joined.subscriptions[topic] for topic in wanted}
+        self._write(joined.model_copy(update={**asked, "subscriptions": complete, "counted": True}), joined)
+        created = found is None or not found.counted
         logger.info("device registered", extra={"device_id": device_id, "new": created})
         return created
+
+    def _started(self, device_id: str, request: DeviceRegistration, asked: dict[str, Any]) -> DeviceRecord:
+        """The record of a registration that has made nothing yet, written before its endpoint is made: a
+        ``DELETE`` then knows that an endpoint may exist for the device."""
+        return DeviceRecord(
+            id=device_id,
+            platform=request.platform,
+            subscriptions={},
+            updated_at=self._clock(),
+            revision=0,
+            counted=False,
+            **asked,
+        )
+
+    def _write(self, record: DeviceRecord, stored: DeviceRecord | None) -> DeviceRecord:
+        """Store ``record`` as the next revision of ``stored`` (None: there is none); the record as stored."""
+        revision = stored.revision + 1 if stored is not None else 1
+        written = record.model_copy(update={"revision": revision, "updated_at": self._clock()})
+        self._devices.put(written, stored)
+        return written
+
+    def _with_endpoint(self, stored: DeviceRecord, request: DeviceRegistration) -> DeviceRecord:
+        """The record with its endpoint, made (SNS answers the one an earlier attempt made for the same token) or
+        brought up to date; not stored yet."""
+        token_hash = hashlib.sha256(request.token.encode()).hexdigest()
+        if stored.endpoint_arn is None:
+            endpoint = self._push.create_endpoint(self._applications[request.platform], request.token, stored.id)
+            self._release(endpoint, stored.id)
+            return stored.model_copy(update={"endpoint_arn": endpoint, "token_sha256": token_hash})
+        if stored.token_sha256 != token_hash or not self._push.endpoint_enabled(stored.endpoint_arn):
+            self._push.update_endpoint(stored.endpoint_arn, request.token, stored.id)
+        return stored
+
+    def _subscribed(self, record: DeviceRecord, stored: DeviceRecord, wanted: list[str]) -> DeviceRecord:
+        """Subscribe the endpoint to every wanted topic it is not known to be in, after storing the record with
+        those topics named (and its endpoint, if new): the record as last stored (its revision, its counts), with
+        the subscriptions made."""
+        subscriptions = {subscription.topic: subscription for subscription in record.subscriptions.values()}
+        joining = [topic for topic in wanted if subscriptions.get(topic, Subscription(topic=topic)).arn is None]
+        named = {**subscriptions, **{topic: Subscription(topic=topic) for topic in joining}}
+        noted = record.model_copy(update={"subscriptions": named})
+        if noted != stored:
+            stored = self._write(noted, stored)
+        endpoint = _endpoint_of(stored)
+        for topic in joining:
+            named[topic] = Subscription(topic=topic, arn=self._push.subscribe(topic, endpoint))
+        return stored.model_copy(update={"subscriptions": named})
+
+    def _leave(self, record: DeviceRecord, kept: set[str]) -> None:
+        """Unsubscribe the endpoint from every topic the record names but ``kept`` does not."""
+        for subscription in record.subscriptions.values():
+            if subscription.topic not in kept:
+                self._unsubscribe(subscription, record.endpoint_arn)
+
+    def _unsubscribe(self, subscription: Subscription, endpoint: str | None) -> None:
+        arn = subscription.arn
+        if arn is None and endpoint is not None:  # asked for, its answer not recorded: SNS tells the ARN again
+            arn = self._push.subscription_of(subscription.topic, endpoint)
+        if arn is not None:
+            self._push.unsubscribe(arn)
 
     def _unregister(self, device_id: str) -> None:
         record = self._devices.get(device_id)
@@ -117,10 +184,24 @@ class DeviceRegistry:
             logger.info("device unregistered", extra={"device_id": device_id})
 
     def _remove(self, record: DeviceRecord) -> None:
-        for subscription in record.subscriptions.values():
-            self._push.unsubscribe(subscription.arn)
-        self._push.delete_endpoint(record.endpoint_arn)
+        """Unsubscribe, delete the endpoint, then the record: each step may be made again, so a removal cut short
+        is completed by the next one, which still finds the record."""
+        self._leave(record, set())
+        if record.endpoint_arn is not None:
+            self._push.delete_endpoint(record.endpoint_arn)
+        else:
+            self._delete_unrecorded_endpoints(record)
         self._devices.delete(record)
+
+    def _delete_unrecorded_endpoints(self, record: DeviceRecord) -> None:
+        """A registration cut short while its endpoint was made, before the ARN was recorded: the endpoint has no
+        subscription (none is made before the ARN is recorded), and is found by the device id it carries."""
+        found = self._push.endpoints_of(self._applications[record.platform], record.id)
+        for endpoint in found:
+            if self._devices.by_endpoint(endpoint) in (None, record.id):
+                self._push.delete_endpoint(endpoint)
+        if not found:  # not made, or beyond the pages read; either way it is in no topic
+            logger.warning("no endpoint found for a registration cut short", extra={"device_id": record.id})
 
     def _settled(self, change: Callable[[], T]) -> T:
         """Make the change; while another request changed the device in between, read it afresh and again."""
@@ -152,46 +233,25 @@ class DeviceRegistry:
         else:
             self._push.delete_endpoint(endpoint_arn)
 
-    def _endpoint(
-        self, device_id: str, request: DeviceRegistration, record: DeviceRecord | None, token_hash: str
-    ) -> str:
-        if record is not None:  # on the same platform
-            if record.token_sha256 != token_hash or not self._push.endpoint_enabled(record.endpoint_arn):
-                self._push.update_endpoint(record.endpoint_arn, request.token, device_id)
-            return record.endpoint_arn
-        endpoint = self._push.create_endpoint(self._applications[request.platform], request.token, device_id)
-        self._release(endpoint, device_id)
-        return endpoint
-
     def _release(self, endpoint: str, new_owner: str) -> None:
         """A reinstalled app brings the old install's token: the old record lets go of the endpoint."""
         owner = self._devices.by_endpoint(endpoint)
         previous = self._devices.get(owner) if owner not in (None, new_owner) else None
         if previous is not None:
-            for subscription in previous.subscriptions.values():
-                self._push.unsubscribe(subscription.arn)
+            self._leave(previous, set())
             self._devices.delete(previous)
 
-    def _wanted_topics(self, request: DeviceRegistration, cell: str) -> dict[str, str]:
-        wanted = {
-            "national": self._topics.national(request.language),
-            "cell": self._topics.cell(request.language, cell),
-        }
-        if request.test_device:
-            wanted["test"] = self._topics.test(request.language)
-        return wanted
+    def _wanted_topics(self, request: DeviceRegistration, cell: str) -> list[str]:
+        """The topics the device belongs in: its cell's, its language's national one, and for a test device the
+        test topic."""
+        wanted = [self._topics.cell(request.language, cell), self._topics.national(request.language)]
+        return [*wanted, self._topics.test(request.language)] if request.test_device else wanted
 
-    def _resubscribe(
-        self, endpoint: str, wanted: dict[str, str], current: dict[str, Subscription]
-    ) -> dict[str, Subscription]:
-        kept = {scope: sub for scope, sub in current.items() if wanted.get(scope) == sub.topic}
-        for scope, subscription in current.items():
-            if scope not in kept:
-                self._push.unsubscribe(subscription.arn)
-        for scope, topic in wanted.items():
-            if scope not in kept:
-                kept[scope] = Subscription(topic=topic, arn=self._push.subscribe(topic, endpoint))
-        return kept
+
+def _endpoint_of(record: DeviceRecord) -> str:
+    if record.endpoint_arn is None:
+        raise ValueError("a device record without its endpoint has no subscriptions")
+    return record.endpoint_arn
 
 
 def _check_id(device_id: str) -> None:

@@ -207,21 +207,25 @@ class PushReachCount:
         return PushReach(topics=topics, devices=self._devices(audience, covers))
 
     def _devices(self, audience: str, covers: list[list[str] | None]) -> int | None:
-        """The devices filed in the topics published to, from the counts as they stand (the test devices for the
-        sandbox, the national count for a national cover, else the cells')."""
+        """The devices filed in the topics published to, from the counts as they stand: the test devices for the
+        sandbox; the national count where the national topics were published to (every device is in it, those of
+        the cells too); else the cells'."""
         if self._counts is None:
             return None
         if audience == "sandbox":
             scopes = ["test"]
+        elif None in covers:
+            scopes = ["national"]
         else:
-            scopes = [scope for cells in covers for scope in (["national"] if cells is None else cells)]
+            scopes = [cell for cells in covers if cells is not None for cell in cells]
         counts = self._counts.counts(scopes).values()
         return sum(count.get(language, 0) for count in counts for language in LANGUAGES)
 
 
 def _push_covers(alert: Alert, record: DeliveryRecord, audience: str) -> list[list[str] | None]:
     """The topic sets app_push published to: the alert's area; for a public retraction every area any version
-    reached (the national topics, and the cells), as ``AppPushChannel.retract`` does."""
+    reached (the national topics, and the cells) and the national topics' quiet copy, as
+    ``AppPushChannel.retract`` does."""
     from chalicelib.channels.app_push import Reach, area_cells
 
     cells = area_cells(alert.area)
@@ -229,7 +233,7 @@ def _push_covers(alert: Alert, record: DeliveryRecord, audience: str) -> list[li
         return [cells]
     public_target = OWN_AUDIENCES[PUSH_CHANNEL][0]
     shown = record.targets.get(public_target)
-    return Reach.parse(shown.reference if shown else None).including(cells).covers()
+    return [cover.cells for cover in Reach.parse(shown.reference if shown else None).including(cells).covers()]
 
 
 EntryKind = Literal["received", "updated", "cancelled", "expired", "delivered", "retracted", "failed"]

@@ -5,7 +5,9 @@ thread id and tag, so an update replaces the notification and the cancel replace
 opens the alert's public page in the message's language (after a cancel, the page says the child was found).
 The alert carries its area (the circle, or a polygon that contains the original): the cells reach every device
 inside and some outside, and the app shows it only where the device is inside (docs/push-payload.md). The
-retraction carries none, so that it replaces the notification wherever it is.
+retraction carries none, so that it replaces the notification wherever it is. A device that got the alert and
+then moved is in none of the cells the alert reached, so a regional alert's retraction also goes, as a quiet copy
+that the app shows only where it showed the alert, to the national topics, which hold every device.
 """
 
 from __future__ import annotations
@@ -95,11 +97,17 @@ class AppPushChannel(ChannelDefaults):
         pages = {lang: page_in(lang, assets.public_page, alert) for lang in LANGUAGES}
         texts: dict[str, PushText] = {lang: (*notices[lang], pages[lang]) for lang in LANGUAGES}
         area = None if alert.state in TERMINAL_STATES else push_area(alert, texts.values())
+        messages = {lang: _message(alert, texts[lang], image, area) for lang in LANGUAGES}
         return {
             "notifications": {
                 lang: {"title": title, "body": body, "url": pages[lang]} for lang, (title, body) in notices.items()
             },
-            "messages": {lang: _message(alert, texts[lang], image, area) for lang in LANGUAGES},
+            "messages": messages,
+            "quiet_messages": (
+                {lang: quiet_message(message) for lang, message in messages.items()}
+                if alert.state in TERMINAL_STATES
+                else {}
+            ),
             "area": area,
             "attributes": collapse_attributes(alert),
             "cells": area_cells(alert.area),
@@ -119,10 +127,10 @@ class AppPushChannel(ChannelDefaults):
 
     def retract(self, content: Content, target: PartnerTarget, delivery_id: str, shown: str | None) -> None:
         # Phones keep what came last under the collapse id: every cell an earlier version reached gets the
-        # retraction too, not only those of the alert's last area.
+        # retraction too, not only those of the alert's last area, and every device the quiet copy.
         covers = Reach.parse(shown).including(content["cells"]).covers()
-        for cells in covers[:1] if content["audience"] == "sandbox" else covers:  # the test topics: once
-            self._publish_all(content, cells)
+        for cover in covers[:1] if content["audience"] == "sandbox" else covers:  # the test topics: once
+            self._publish_all(content, cover.cells, quiet=cover.quiet)
 
     def topics_for(self, audience: str, cells: list[str] | None) -> list[tuple[str, str]]:
         """(language, topic) pairs: the test topics for the sandbox audience, else national or the cells."""
@@ -132,9 +140,9 @@ class AppPushChannel(ChannelDefaults):
             return [(lang, self._topics.national(lang)) for lang in LANGUAGES]
         return [(lang, self._topics.cell(lang, cell)) for lang in LANGUAGES for cell in cells]
 
-    def _publish_all(self, content: Content, cells: list[str] | None) -> str:
+    def _publish_all(self, content: Content, cells: list[str] | None, *, quiet: bool = False) -> str:
         pairs = self.topics_for(content["audience"], cells)
-        messages, attributes = content["messages"], content["attributes"]
+        messages, attributes = content["quiet_messages" if quiet else "messages"], content["attributes"]
 
         def publish(pair: tuple[str, str]) -> bool:
             language, topic = pair
@@ -147,6 +155,40 @@ class AppPushChannel(ChannelDefaults):
         with ThreadPoolExecutor(max_workers=PUBLISH_THREADS) as pool:
             published = sum(pool.map(publish, pairs))
         return f"{published} of {len(pairs)} topics"
+
+
+def quiet_message(message: str) -> str:
+    """The retraction's copy for every device, which the app shows only where it showed the alert.
+
+    On iOS a passive notification under the same collapse id: the app's extension drops it where the alert was never
+    shown, and where it was, it replaces the alert without a sound. On Android data only, for the app to decide (FCM
+    would show a notification block itself), at normal priority (FCM lowers the priority of an app whose
+    high-priority messages show nothing) and without the collapse key, with which it could take the place of the
+    visible retraction that FCM holds for an offline device.
+    """
+    document = json.loads(message)
+    apns = json.loads(document["APNS"])
+    apns["aps"].pop("sound", None)
+    apns["aps"]["interruption-level"] = "passive"
+    fcm = json.loads(document["GCM"])
+    inner = fcm["fcmV1Message"]["message"]
+    notification = inner.pop("notification")
+    inner["android"] = {"priority": "normal"}
+    inner["data"] = {**inner["data"], "title": notification["title"], "body": notification["body"]}
+    platforms = {
+        "APNS": json.dumps(apns, ensure_ascii=False, separators=(",", ":")),
+        "GCM": json.dumps(fcm, ensure_ascii=False, separators=(",", ":")),
+    }
+    return json.dumps({"default": document["default"], "APNS_SANDBOX": platforms["APNS"], **platforms})
+
+
+@dataclass(frozen=True)
+class Cover:
+    """The topics one round of a retraction is published to: ``cells`` None for the national topics; ``quiet`` for
+    the copy the app shows only where it showed the alert (``quiet_message``)."""
+
+    cells: list[str] | None
+    quiet: bool = False
 
 
 @dataclass(frozen=True)
@@ -171,9 +213,14 @@ class Reach:
             return Reach(True, self.cells)
         return Reach(self.national, self.cells | frozenset(cells))
 
-    def covers(self) -> list[list[str] | None]:
-        """The topic sets to publish to: the national topics (``None``), then the cells, each if reached."""
-        return ([None] if self.national else []) + ([sorted(self.cells)] if self.cells else [])
+    def covers(self) -> list[Cover]:
+        """The retraction's rounds: the national topics if reached, the cells if reached, and when the national
+        topics were not, the quiet copy on them: a device that moved after the alert is in none of its cells, but
+        every device is in its language's national topic."""
+        reached = [Cover(None)] if self.national else []
+        if self.cells:
+            reached.append(Cover(sorted(self.cells)))
+        return reached if self.national else [*reached, Cover(None, quiet=True)]
 
     def dump(self) -> str:
         return json.dumps({"national": self.national, "cells": sorted(self.cells)}, separators=(",", ":"))

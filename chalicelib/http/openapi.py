@@ -98,6 +98,22 @@ def _problems(*statuses: int) -> dict[str, Any]:
     }
 
 
+def _unavailable() -> dict[str, Any]:
+    """503: an AWS service throttled the request or was out of reach; what it did is recorded, send it again."""
+    return {
+        "503": {
+            "description": (
+                "a problem document: SNS or DynamoDB throttled the request or could not be reached; what it did is"
+                " recorded, and the same request sent again after Retry-After completes it"
+            ),
+            "headers": {
+                "Retry-After": {"description": "seconds to wait before sending again", "schema": {"type": "integer"}}
+            },
+            "content": {PROBLEM: {"schema": _ref("Problem")}},
+        }
+    }
+
+
 def _path_id(name: str = "id") -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
 
@@ -205,13 +221,14 @@ def _other_paths() -> dict[str, Any]:
             "put": _operation(
                 "Register or move a device",
                 {"201": {"description": "registered"}, "204": {"description": "updated"}}
-                | _problems(400, 409, 415, 422),
+                | _problems(400, 409, 415, 422)
+                | _unavailable(),
                 operationId="registerDevice",
                 requestBody={"required": True, "content": _json("DeviceRegistration")},
             ),
             "delete": _operation(
                 "Unregister a device",
-                {"204": {"description": "gone"}} | _problems(400, 409),
+                {"204": {"description": "gone"}} | _problems(400, 409) | _unavailable(),
                 operationId="unregisterDevice",
             ),
         },

@@ -35,6 +35,7 @@ _PROBLEMS: dict[type[errors.KindAlarmError], tuple[int, str, str]] = {
     errors.UnsupportedMediaTypeError: (415, "unsupported-media-type", "Unsupported content type"),
     errors.InvalidAlertError: (422, "invalid-request", "The request has invalid fields"),
     errors.PreconditionRequiredError: (428, "precondition-required", "If-Match is required"),
+    errors.ServiceUnavailableError: (503, "service-unavailable", "A service the request needs is busy"),
 }
 
 ViewT = TypeVar("ViewT", bound=Callable[..., Any])
@@ -54,6 +55,8 @@ def problem_response(error: errors.KindAlarmError) -> Response:
     if isinstance(error, errors.VersionMismatchError):
         body["current_version"] = error.current
         headers["ETag"] = f'"{error.current}"'
+    if isinstance(error, errors.ServiceUnavailableError):
+        headers["Retry-After"] = str(error.retry_after)
     return _problem(body, headers)
 
 

@@ -35,24 +35,37 @@ class Subscription(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     topic: str
-    arn: str
+    # None: the subscription was asked for and SNS's answer is not recorded (it may exist; SNS makes no second one
+    # for the same topic and endpoint, so asking again answers its ARN).
+    arn: str | None = None
 
 
 class DeviceRecord(BaseModel):
+    """A device as registered, and what SNS may hold for it: each step of a registration that makes something in
+    SNS is preceded by a write of this record naming it, so no endpoint gets a subscription no record names.
+
+    ``cell``, ``language`` and ``test_device`` are what the counts hold for the device when ``counted``; a
+    registration not yet complete holds what it asked for there, uncounted.
+    """
+
     model_config = ConfigDict(extra="forbid")
 
     id: str
     platform: Platform
-    endpoint_arn: str
+    # None: the endpoint is being made and its ARN is not recorded yet (it has no subscription).
+    endpoint_arn: str | None = None
     token_sha256: str
     cell: str
     language: Language
     test_device: bool
+    # By topic (records from before by scope: national, cell, test); a move holds the old cell's beside the new
+    # one's until the new one is made.
     subscriptions: dict[str, Subscription] = Field(default_factory=dict)
     updated_at: datetime
     # Each write of the record counts up; a write is conditioned on the revision it read (0: a record from before
     # revisions were kept), so two registrations of one device cannot both move its counts.
     revision: int = 0
+    counted: bool = True
 
 
 class ReachRequest(ApiModel):

@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import boto3
+import pytest
 from moto.sns.models import sns_backends
 
 from chalicelib.channels.app_push import area_cells
 from chalicelib.geo.cover import circle_cover, device_cell
 from chalicelib.models.alert import CircleArea
 from tests.functional.conftest import create, send
+from tests.functional.test_devices import record
 
 PREFIX = "kind-alarm-local-push-"
 UTRECHT = (52.0907, 5.1214)
@@ -108,3 +111,100 @@ def test_the_push_delivery_is_recorded(client, fan_out):
     reached = json.loads(record["targets"]["app-users"]["reference"])
     area = CircleArea.model_validate(alert["area"])
     assert reached == {"national": False, "cells": area_cells(area)}
+
+
+def cancel(client, fan_out, alert: dict[str, Any]) -> None:
+    assert send(client, "POST", f"/alerts/{alert['id']}/cancel", {"reason": "found"}).status_code == 200
+    fan_out.runner.drain()
+
+
+def retractions(alert_id: str, topic: str) -> list[dict[str, Any]]:
+    """The retractions of the alert published to the topic: the message per platform, and the attributes."""
+    found = []
+    for sent in published().get(topic, []):
+        message = {
+            platform: json.loads(payload) for platform, payload in sent["message"].items() if platform != "default"
+        }
+        data = message["GCM"]["fcmV1Message"]["message"]["data"]
+        if data["alert_id"] == alert_id and data["state"] != "active":
+            found.append({**message, "attributes": sent["attributes"]})
+    return found
+
+
+def subscribed(fan_out, device_id: str) -> list[str]:
+    """The names of the topics the device's endpoint is subscribed to now."""
+    endpoint = record(fan_out.outputs, device_id)["endpoint_arn"]["S"]
+    subscriptions = boto3.client("sns").list_subscriptions()["Subscriptions"]
+    return sorted(s["TopicArn"].rsplit(":", 1)[1] for s in subscriptions if s["Endpoint"] == endpoint)
+
+
+def move(client, device_id: str, where: tuple[float, float]) -> None:
+    body = {"platform": "fcm", "token": TOKEN + device_id, "location": {"lat": where[0], "lon": where[1]}}
+    assert send(client, "PUT", f"/devices/{device_id}", body).status_code == 204
+
+
+MAASTRICHT = (50.8514, 5.6910)
+
+
+@pytest.mark.parametrize("moves", [[GRONINGEN], [GRONINGEN, MAASTRICHT]], ids=["once", "twice"])
+def test_a_phone_that_moved_to_another_province_after_the_alert_gets_the_retraction(client, fan_out, moves):
+    # Given a phone in Utrecht that gets a regional alert there
+    register(client, "phone", UTRECHT)
+    alert = create(client, fan_out, area={"type": "circle", "lat": 52.0894, "lon": 5.1101, "radius_km": 15})
+    assert published()[f"{PREFIX}nl-cell-{device_cell(*UTRECHT)}"]
+    # And then moves to another province (and on), so its registration leaves the Utrecht cell
+    for where in moves:
+        move(client, "phone", where)
+    topics = subscribed(fan_out, "phone")
+    assert f"{PREFIX}nl-cell-{device_cell(*UTRECHT)}" not in topics
+    # When the child is found
+    cancel(client, fan_out, alert)
+    # Then a topic the phone is subscribed to carried the retraction: the national one, with no child data
+    reached = [topic for topic in topics if retractions(alert["id"], topic)]
+    assert reached == [f"{PREFIX}nl-national"]
+    (quiet,) = retractions(alert["id"], f"{PREFIX}nl-national")
+    assert "Sanne" not in json.dumps(quiet)
+    assert quiet["APNS"]["aps"]["alert"]["title"] == "Kind Alarm: Gevonden"
+    assert quiet["attributes"]["AWS.SNS.MOBILE.APNS.COLLAPSE_ID"]["Value"] == alert["id"]
+    assert "area" not in quiet["APNS"] and "image_url" not in quiet["APNS"]
+
+
+def test_the_retraction_for_every_device_is_shown_only_where_the_alert_was(client, fan_out):
+    # Given a regional alert, cancelled, and phones in both languages
+    register(client, "phone", UTRECHT)
+    register(client, "en-phone", GRONINGEN, language="en")
+    alert = create(client, fan_out, area={"type": "circle", "lat": 52.0894, "lon": 5.1101, "radius_km": 15})
+    cancel(client, fan_out, alert)
+    # Then the cells it reached got the retraction as before: a notification the phone shows
+    (shown,) = retractions(alert["id"], f"{PREFIX}nl-cell-{device_cell(*UTRECHT)}")
+    assert shown["GCM"]["fcmV1Message"]["message"]["notification"]["title"] == "Kind Alarm: Gevonden"
+    assert shown["APNS"]["aps"]["interruption-level"] == "time-sensitive"
+    # And the national copy is one the app decides on: quiet on iOS (its extension drops it where the alert was
+    # never shown), data only on Android, at normal priority and without the collapse key of the visible one
+    for language in ("nl", "en"):
+        (quiet,) = retractions(alert["id"], f"{PREFIX}{language}-national")
+        assert quiet["APNS"]["aps"]["interruption-level"] == "passive" and "sound" not in quiet["APNS"]["aps"]
+        assert quiet["APNS"]["aps"]["mutable-content"] == 1
+        fcm = quiet["GCM"]["fcmV1Message"]["message"]
+        assert "notification" not in fcm and fcm["android"] == {"priority": "normal"}
+        assert fcm["data"]["title"] == quiet["APNS"]["aps"]["alert"]["title"]
+        assert fcm["data"]["body"] == quiet["APNS"]["aps"]["alert"]["body"]
+        assert (fcm["data"]["alert_id"], fcm["data"]["state"]) == (alert["id"], "cancelled")
+
+
+def test_a_national_alert_is_retracted_once_per_language(client, fan_out):
+    register(client, "phone", UTRECHT)
+    alert = create(client, fan_out, area={"type": "national"})
+    cancel(client, fan_out, alert)
+    (retraction,) = retractions(alert["id"], f"{PREFIX}nl-national")
+    assert "notification" in retraction["GCM"]["fcmV1Message"]["message"]
+
+
+def test_an_exercise_is_retracted_on_the_test_topics_only(client, fan_out):
+    register(client, "test-phone", UTRECHT, test_device=True)
+    alert = create(
+        client, fan_out, status="exercise", area={"type": "circle", "lat": 52.09, "lon": 5.11, "radius_km": 9}
+    )
+    cancel(client, fan_out, alert)
+    # Then only the test topics carried it (the English one has no device, so no topic)
+    assert [topic for topic in published() if retractions(alert["id"], topic)] == [f"{PREFIX}nl-test"]

@@ -151,6 +151,8 @@ def test_push_permissions_name_this_stages_platform_applications_and_their_endpo
     assert may(resource, "sns:CreatePlatformEndpoint", APNS)
     assert may(resource, "sns:CreatePlatformEndpoint", FCM)
     assert not may(resource, "sns:CreatePlatformEndpoint", APNS.replace(STAGE, "prod"))
+    assert may(resource, "sns:ListEndpointsByPlatformApplication", FCM)
+    assert not may(resource, "sns:ListEndpointsByPlatformApplication", FCM.replace(STAGE, "prod"))
     for action in ("sns:GetEndpointAttributes", "sns:SetEndpointAttributes", "sns:DeleteEndpoint"):
         for application in (APNS, FCM):
             endpoint = application.replace(":app/", ":endpoint/") + "/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
@@ -267,8 +269,8 @@ def requests_of(call: Call, stack: Stack) -> list[Request]:  # noqa: C901, PLR09
     if service == "sns":
         if operation == "CreateTopic":
             return [Request("sns:CreateTopic", f"arn:aws:sns:{region}:{account}:{p['Name']}")]
-        if operation == "CreatePlatformEndpoint":
-            return [Request("sns:CreatePlatformEndpoint", p["PlatformApplicationArn"])]
+        if operation in ("CreatePlatformEndpoint", "ListEndpointsByPlatformApplication"):
+            return [Request(f"sns:{operation}", p["PlatformApplicationArn"])]
         if operation == "Unsubscribe":
             return [Request("sns:Unsubscribe", p["SubscriptionArn"].rsplit(":", 1)[0])]
         arn = p.get("TopicArn") or p.get("TargetArn") or p["EndpointArn"]

@@ -242,9 +242,26 @@ def test_a_retraction_counts_every_topic_any_version_reached_and_devices_when_co
     shown = Reach().including(None).including(cells)
     counts = Counts({"national": {"nl": 40_000, "en": 1_000}, cells[0]: {"nl": 7}, "test": {"nl": 3}})
     count = PushReachCount(OneAlert(cancelled), PLAN, counts)
-    # Then its retraction went to the national topics and the circle's, and reached the devices filed in them
-    assert count(push_record("retracted", 3, shown)) == PushReach(topics=2 + 2 * len(cells), devices=41_007)
-    assert counts.asked == [["national", *cells]]
+    # Then its retraction went to the national topics and the circle's, and reached every device: those of the
+    # circle are among the national ones, counted once
+    assert count(push_record("retracted", 3, shown)) == PushReach(topics=2 + 2 * len(cells), devices=41_000)
+    assert counts.asked == [["national"]]
+
+
+def test_a_regional_retraction_counts_the_national_topics_of_its_quiet_copy_and_every_device():
+    # Given an alert only ever shown in a circle, then cancelled
+    cancelled = alert(area=CIRCLE).model_copy(update={"version": 2, "state": "cancelled"})
+    cells = area_cells(cancelled.area)
+    assert cells
+    counts = Counts({"national": {"nl": 40_000, "en": 1_000}, cells[0]: {"nl": 7}})
+    count = PushReachCount(OneAlert(cancelled), PLAN, counts)
+    # Then its retraction went to the circle's topics and, for the devices that moved away, the national ones
+    assert count(push_record("retracted", 2, Reach().including(cells))) == PushReach(
+        topics=2 * len(cells) + 2, devices=41_000
+    )
+    # While its delivery went to the circle's alone
+    delivered = PushReachCount(OneAlert(cancelled.model_copy(update={"version": 1, "state": "active"})), PLAN, counts)
+    assert delivered(push_record("delivered", 1)) == PushReach(topics=2 * len(cells), devices=7)
 
 
 def test_a_push_overtaken_before_it_was_counted_says_so_and_failures_are_not_counted():
