@@ -3,7 +3,8 @@
 Webhook partners (newsrooms, the traffic-management centre, NS) under ``/webhooks/<partner>``: it
 verifies each signature, records what arrived and answers with a reference a retraction can name.
 Social accounts under ``/x/<account>`` and ``/meta/<account>`` on the platforms' own API paths (X API v2
-media upload, posts and deletes; Graph API page photos and deletes), checking the account's token.
+media upload, posts and deletes; Graph API page photos and deletes), checking the account's token and refusing
+another as each platform does (X a 401, Graph an OAuthException 190); a test renews a token with ``renew_secret``.
 Any partner can be told to misbehave (fail, stall, rate-limit). A page lists everything, with the pictures each
 partner got beside the delivery that brought them (``/images/<n>``): what the country sees.
 """
@@ -32,6 +33,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 @dataclass(frozen=True)
 class SocialRequest:
     method: str
+    api: str  # "x" or "meta": whose refusals the sink answers with
     partner: str
     path: str
     token: str | None
@@ -87,6 +89,11 @@ class PartnerSink:
         with self._lock:
             self._secrets = dict(secrets)
 
+    def renew_secret(self, partner: str, value: str) -> None:
+        """One partner's secret or access token renewed: the one it held before is refused from now on."""
+        with self._lock:
+            self._secrets = {**self._secrets, partner: value}
+
     def deliveries(self, partner: str | None = None) -> list[dict[str, Any]]:
         with self._lock:
             return [dict(item) for item in self._deliveries if partner in (None, item["partner"])]
@@ -131,7 +138,7 @@ class PartnerSink:
                 reset = str(int(time.time()) + (failure.retry_after or 0))
                 return failure.status, {"title": "Too Many Requests"}, {"x-rate-limit-reset": reset}
         if request.token != self._secrets.get(request.partner):
-            return 401, {"title": "Unauthorized"}, {}
+            return _token_refused(request.api)
         return self._social_call(request)
 
     def _social_call(self, request: SocialRequest) -> tuple[int, dict[str, Any], dict[str, str]]:
@@ -326,12 +333,12 @@ class _SinkHandler(BaseHTTPRequestHandler):
 
     def _social(self, method: str, body: bytes) -> None:
         url = urlsplit(self.path)
-        _, partner, path = [*url.path.strip("/").split("/", 2), "", ""][:3]
+        api, partner, path = [*url.path.strip("/").split("/", 2), "", ""][:3]
         fields = _form_fields(self.headers.get("Content-Type", ""), body)
         authorization = self.headers.get("Authorization", "")
         token = authorization.removeprefix("Bearer ") if authorization else None
         token = token or fields.get("access_token", b"").decode() or parse_qs(url.query).get("access_token", [None])[0]
-        request = SocialRequest(method, partner, "/" + path, token, body, fields)
+        request = SocialRequest(method, api, partner, "/" + path, token, body, fields)
         status, answer, headers = self.server.sink.social(request)
         self._send(status, json.dumps(answer).encode(), "application/json", headers)
 
@@ -349,6 +356,21 @@ class _SinkHandler(BaseHTTPRequestHandler):
 
 
 _LINK = re.compile(r"https?://\S+")
+
+
+def _token_refused(api: str) -> tuple[int, dict[str, Any], dict[str, str]]:
+    """What X and Graph answer a revoked or unknown access token: X v2 a 401 problem, Graph an OAuthException
+    (code 190) over HTTP 400."""
+    if api == "meta":
+        error = {
+            "message": "Error validating access token: The session has been invalidated.",
+            "type": "OAuthException",
+            "code": 190,
+            "error_subcode": 460,
+            "fbtrace_id": "AbCdEfGhIjK",
+        }
+        return 400, {"error": error}, {}
+    return 401, {"title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"}, {}
 
 
 def _as_tweet(post: dict[str, Any]) -> dict[str, Any]:

@@ -21,6 +21,19 @@ _LINK = re.compile(r"https?://\S+")
 _X_MEDIA_PAGE = re.compile(r"https://(?:x|twitter)\.com/[^/]+/status/\d+/(?:photo|video)/\d+$")
 # Meta signals rate limits with these error codes (HTTP 400/403) rather than 429.
 _META_THROTTLE_CODES = {4, 17, 32, 613}
+# Graph's code for an access token that expired, was revoked or is not one (OAuthException), over HTTP 400 or 401.
+_META_TOKEN_CODE = 190
+
+
+class TokenRefusedError(PartnerError):
+    """The platform refused the access token (X: HTTP 401; Graph: OAuthException 190): the call did nothing.
+
+    The detail names the platform and how it refused (``x refused the token (401)``), never the token.
+    """
+
+    def __init__(self, platform: str, how: str) -> None:
+        super().__init__(f"{platform} refused the token ({how})")
+        self.platform = platform
 
 
 @dataclass(frozen=True)
@@ -71,26 +84,29 @@ class SocialClient:
         body: dict[str, Any] = {"text": text}
         if image is not None:
             upload = self._call(
+                "x",
                 "POST",
                 f"{base}/2/media/upload",
                 headers,
                 fields={"media": ("card.png", image, "image/png"), "media_category": "tweet_image"},
             )
             body["media"] = {"media_ids": [str(upload["data"]["id"])]}
-        created = self._call("POST", f"{base}/2/tweets", {**headers, "Content-Type": "application/json"}, body=body)
+        created = self._call(
+            "x", "POST", f"{base}/2/tweets", {**headers, "Content-Type": "application/json"}, body=body
+        )
         return str(created["data"]["id"])
 
     def x_delete(self, base: str, token: str, post_id: str) -> None:
         url = f"{base}/2/tweets/{quote(post_id, safe='')}"
-        self._call("DELETE", url, {"Authorization": f"Bearer {token}"}, missing_ok=True)
+        self._call("x", "DELETE", url, {"Authorization": f"Bearer {token}"}, missing_ok=True)
 
     def x_recent_posts(self, base: str, token: str, user_id: str | None) -> list[SocialPost]:
         """The account's latest posts, newest first, each with the link that ends it, expanded."""
         headers = {"Authorization": f"Bearer {token}"}
         if user_id is None:
-            user_id = str(self._call("GET", f"{base}/2/users/me", headers)["data"]["id"])
+            user_id = str(self._call("x", "GET", f"{base}/2/users/me", headers)["data"]["id"])
         query = urlencode({"max_results": RECENT_POSTS, "tweet.fields": "entities"})
-        listed = self._call("GET", f"{base}/2/users/{quote(user_id, safe='')}/tweets?{query}", headers)
+        listed = self._call("x", "GET", f"{base}/2/users/{quote(user_id, safe='')}/tweets?{query}", headers)
         return [SocialPost(str(post["id"]), x_closing_link(post)) for post in listed.get("data", [])]
 
     def facebook_recent_posts(self, base: str, token: str, page_id: str) -> list[SocialPost]:
@@ -99,22 +115,23 @@ class SocialClient:
         Only the message counts: a link attached to a post (Graph's ``link``) is not one this service writes.
         """
         query = urlencode({"fields": "id,message", "limit": RECENT_POSTS, "access_token": token})
-        listed = self._call("GET", f"{base}/{GRAPH_VERSION}/{quote(page_id, safe='')}/posts?{query}", {})
+        listed = self._call("facebook", "GET", f"{base}/{GRAPH_VERSION}/{quote(page_id, safe='')}/posts?{query}", {})
         return [
             SocialPost(str(post["id"]), closing_link(str(post.get("message", "")))) for post in listed.get("data", [])
         ]
 
     def facebook_photo(self, base: str, token: str, page_id: str, message: str, image: bytes) -> str:
         fields = {"message": message, "access_token": token, "source": ("card.png", image, "image/png")}
-        created = self._call("POST", f"{base}/{GRAPH_VERSION}/{page_id}/photos", {}, fields=fields)
+        created = self._call("facebook", "POST", f"{base}/{GRAPH_VERSION}/{page_id}/photos", {}, fields=fields)
         return str(created.get("post_id") or created["id"])
 
     def facebook_delete(self, base: str, token: str, post_id: str) -> None:
         url = f"{base}/{GRAPH_VERSION}/{quote(post_id, safe='')}?{urlencode({'access_token': token})}"
-        self._call("DELETE", url, {}, missing_ok=True)
+        self._call("facebook", "DELETE", url, {}, missing_ok=True)
 
     def _call(
         self,
+        platform: str,
         method: str,
         url: str,
         headers: dict[str, str],
@@ -134,6 +151,9 @@ class SocialClient:
         if missing_ok and response.status == 404:
             return {}  # already gone: deleting it again is done
         document = _json(response.data)
+        refusal = _token_refusal(response.status, document)
+        if refusal is not None:
+            raise TokenRefusedError(platform, refusal)
         if response.status >= 300:
             raise PartnerError(f"answered HTTP {response.status}", _retry_after(response, document))
         return document
@@ -145,6 +165,15 @@ def _json(data: bytes) -> dict[str, Any]:
     except ValueError:
         return {}
     return document if isinstance(document, dict) else {}
+
+
+def _token_refusal(status: int, document: dict[str, Any]) -> str | None:
+    """How the platform refused the access token, or None when it did not: Graph says OAuthException 190 whatever
+    the status (mostly 400), X answers 401; a 403 is a refused action (a duplicate, a missing right), not the token."""
+    error = document.get("error")
+    if isinstance(error, dict) and error.get("code") == _META_TOKEN_CODE:
+        return f"OAuthException {_META_TOKEN_CODE}"
+    return str(status) if status == 401 else None
 
 
 def _retry_after(response: Any, document: dict[str, Any]) -> float | None:

@@ -12,8 +12,9 @@ and every post the alert's closing link marks.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Concatenate, ParamSpec, Protocol, TypeVar
 
 from chalicelib.alerts.lifecycle import TERMINAL_STATES
 from chalicelib.channels.base import CARD_SIZE, Asset, Assets, ChannelDefaults, Content, Preview, visual
@@ -31,6 +32,12 @@ FOUND_NOTICE = "Het vermiste kind is gevonden. Dank voor het delen en uw hulp. V
 
 class Secrets(Protocol):
     def get(self, name: str) -> str: ...
+
+    def forget(self, *names: str) -> None: ...
+
+
+_Answer = TypeVar("_Answer")
+_Arguments = ParamSpec("_Arguments")
 
 
 def post_link(page: str, version: int) -> str:
@@ -96,10 +103,10 @@ class SocialMediaChannel(ChannelDefaults):
             for duplicate in current[1:]:
                 self._delete(target, duplicate.id)
             return current[0].id
-        token, base = self._secrets.get(target.secret_parameter), str(target.url).rstrip("/")
+        text, image = content["text"], content["image"]
         if target.platform == "x":
-            return self._client.x_post(base, token, content["text"], content["image"])
-        return self._client.facebook_photo(base, token, target.account_id or "me", content["text"], content["image"])
+            return self._with_token(target, self._client.x_post, text, image)
+        return self._with_token(target, self._client.facebook_photo, target.account_id or "me", text, image)
 
     def retract(self, content: Content, target: PartnerTarget, delivery_id: str, shown: str | None) -> None:
         page, reference = content["page"], shown
@@ -115,25 +122,40 @@ class SocialMediaChannel(ChannelDefaults):
         # The notice thanks those who shared the post: an account that never carried it stays silent.
         carried = bool(reference or posts)
         if content["notice"] and target.platform == "x" and carried and not noticed:
-            token, base = self._secrets.get(target.secret_parameter), str(target.url).rstrip("/")
-            self._client.x_post(base, token, content["notice"], None)
+            self._with_token(target, self._client.x_post, content["notice"], None)
 
     def _own_posts(self, target: PartnerTarget, page: str) -> list[OwnPost]:
         """The account's recent posts that this channel marked as this alert's, newest first."""
-        token, base = self._secrets.get(target.secret_parameter), str(target.url).rstrip("/")
         if target.platform == "x":
-            recent = self._client.x_recent_posts(base, token, target.account_id)
+            recent = self._with_token(target, self._client.x_recent_posts, target.account_id)
         else:
-            recent = self._client.facebook_recent_posts(base, token, target.account_id or "me")
+            recent = self._with_token(target, self._client.facebook_recent_posts, target.account_id or "me")
         marked = [(post.id, own_fragment(post.closing_link, page)) for post in recent]
         return [OwnPost(post_id, fragment) for post_id, fragment in marked if fragment is not None]
 
     def _delete(self, target: PartnerTarget, post_id: str) -> None:
-        token, base = self._secrets.get(target.secret_parameter), str(target.url).rstrip("/")
-        if target.platform == "x":
-            self._client.x_delete(base, token, post_id)
-        else:
-            self._client.facebook_delete(base, token, post_id)
+        delete = self._client.x_delete if target.platform == "x" else self._client.facebook_delete
+        self._with_token(target, delete, post_id)
+
+    def _with_token(
+        self,
+        target: PartnerTarget,
+        call: Callable[Concatenate[str, str, _Arguments], _Answer],
+        *args: _Arguments.args,
+        **kwargs: _Arguments.kwargs,
+    ) -> _Answer:
+        """``call(base, token, ...)`` with the account's token; once more at once with the token read again when the
+        platform refuses it. A token renewed by an admin revokes the old one that this process may keep for
+        minutes: a retraction would be refused at every receive and dead-lettered. A refused call did nothing, so
+        making it again posts or deletes nothing twice."""
+        from chalicelib.adapters.social import TokenRefusedError
+
+        base = str(target.url).rstrip("/")
+        try:
+            return call(base, self._secrets.get(target.secret_parameter), *args, **kwargs)
+        except TokenRefusedError:
+            self._secrets.forget(target.secret_parameter)
+            return call(base, self._secrets.get(target.secret_parameter), *args, **kwargs)
 
 
 def _unique(items: list[str]) -> list[str]:

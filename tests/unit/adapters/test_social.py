@@ -1,13 +1,16 @@
-"""The link that ends a post, read from what X v2 and the Graph API list: the only link the social channel's
-marker can be."""
+"""What X v2 and the Graph API answer, read: the link that ends a post (the only link the social channel's marker
+can be), and a refused access token told apart from every other refusal."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
+from urllib3.response import HTTPResponse
 
-from chalicelib.adapters.social import closing_link, x_closing_link
+from chalicelib.adapters.failures import PartnerError
+from chalicelib.adapters.social import SocialClient, TokenRefusedError, closing_link, x_closing_link
 
 PAGE = "https://kindalarm.burgernet.nl/alerts/0f8fad5b-d9cb-469f-a165-70867728950e.html"
 OTHER = "https://kindalarm.burgernet.nl/alerts/7c9e6679-7425-40de-944b-e07fc1f90ae7.html"
@@ -98,3 +101,63 @@ def test_a_quoted_post_ends_with_the_link_to_that_post():
 )
 def test_a_graph_message_ends_with_its_last_word_when_that_is_a_link(message, expected):
     assert closing_link(message) == expected
+
+
+TOKEN = "EAAGm0PX4ZCpsBAKZC7token"
+
+
+class Platform:
+    """A urllib3 pool that answers every request with one status and JSON body, as the platform would."""
+
+    def __init__(self, status: int, answer: dict[str, Any]) -> None:
+        self._status, self._body = status, json.dumps(answer).encode()
+
+    def request(self, method: str, url: str, **_: Any) -> HTTPResponse:
+        return HTTPResponse(body=self._body, status=self._status, headers={"Content-Type": "application/json"})
+
+
+def graph_error(code: int, subcode: int | None = None) -> dict[str, Any]:
+    """An error as the Graph API documents it."""
+    error = {"message": f"Error validating access token: {TOKEN}", "type": "OAuthException", "code": code}
+    return {"error": error | ({"error_subcode": subcode} if subcode else {}) | {"fbtrace_id": "EJplcsCHuLu"}}
+
+
+X_UNAUTHORIZED = {"title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"}
+
+
+@pytest.mark.parametrize(
+    ("platform", "status", "answer", "detail"),
+    [
+        ("x", 401, X_UNAUTHORIZED, "x refused the token (401)"),
+        ("facebook", 400, graph_error(190, 460), "facebook refused the token (OAuthException 190)"),
+        ("facebook", 401, graph_error(190), "facebook refused the token (OAuthException 190)"),
+        ("facebook", 401, {}, "facebook refused the token (401)"),
+    ],
+)
+def test_a_refused_token_is_told_apart_and_named_without_the_token(platform, status, answer, detail):
+    # Given a platform refusing the token
+    client = SocialClient(5.0, pool=Platform(status, answer))  # type: ignore[arg-type]
+    # When the channel deletes a post with it
+    delete = client.x_delete if platform == "x" else client.facebook_delete
+    with pytest.raises(TokenRefusedError) as raised:
+        delete("https://api.example", TOKEN, "1866000000000000001")
+    # Then the error says which platform refused the token and how, and quotes neither the token nor its message
+    assert str(raised.value) == detail and raised.value.retry_after is None
+    assert TOKEN not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("status", "answer"),
+    [
+        (403, {"title": "Forbidden", "detail": "You are not allowed to create a Tweet with duplicate content."}),
+        (400, graph_error(100)),  # an object that does not exist or a bad field
+        (400, graph_error(4)),  # Graph's rate limit
+        (503, {}),
+    ],
+)
+def test_a_refusal_that_is_not_of_the_token_stays_a_partner_error(status, answer):
+    client = SocialClient(5.0, pool=Platform(status, answer))  # type: ignore[arg-type]
+    with pytest.raises(PartnerError) as raised:
+        client.facebook_photo("https://graph.example", TOKEN, "politie", "Oproep", b"png")
+    assert not isinstance(raised.value, TokenRefusedError)
+    assert str(raised.value) == f"answered HTTP {status}"
