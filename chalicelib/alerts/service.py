@@ -20,6 +20,7 @@ from chalicelib.errors import (
     AlertNotFoundError,
     FieldError,
     InvalidAlertError,
+    KindAlarmError,
     StatusMismatchError,
     VersionMismatchError,
 )
@@ -209,11 +210,12 @@ class AlertService:
 
     @contextmanager
     def _photo_dropped_on_failure(self, taken_in: str | None) -> Iterator[None]:
-        """Delete the photo this call stored if its write fails, however it fails (a lost race with a cancel, an
-        expiry or another change, an unexpected error): no alert names it, and none ever will."""
+        """Delete the photo this call stored if its write was refused (a lost race with a cancel, an expiry or
+        another change): no alert names it, and none ever will. Any other failure (a timeout, a lost answer) may
+        come after the write took effect, so the photo stays; the bucket's lifecycle rule ends it if unnamed."""
         try:
             yield
-        except Exception:
+        except (KindAlarmError, StaleWriteError):
             if taken_in is not None:
                 self._discard(taken_in)
             raise
